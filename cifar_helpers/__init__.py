@@ -1,0 +1,1 @@
+"""Helpers for the CIFAR-10 CNN course."""

@@ -1,0 +1,368 @@
+"""Load CIFAR-10 safely, and the small array helpers every notebook needs.
+
+`load_cifar10` returns exactly what ``keras.datasets.cifar10.load_data()``
+returns (uint8 channels-last images, ``(N, 1)`` uint8 labels), but it also reads
+a local copy of the official ``cifar-10-batches-py`` folder, so the course works
+offline. The batches are pickles, so they are read with a restricted unpickler
+that can only rebuild NumPy arrays: a tampered file cannot run code.
+
+This module imports NumPy only; Keras is imported just before a download.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "CIFAR10_DIR_ENV",
+    "CLASS_NAMES",
+    "CIFAR10FormatError",
+    "CIFAR10NotFoundError",
+    "find_cifar10_dir",
+    "load_batch",
+    "load_cifar10",
+    "one_hot",
+    "scale_pixels",
+    "subset_per_class",
+]
+
+#: The ten CIFAR-10 classes, in label order (label 0 is "airplane").
+CLASS_NAMES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+
+#: Environment variable naming a local ``cifar-10-batches-py`` folder.
+CIFAR10_DIR_ENV = "CIFAR10_DIR"
+
+TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_BATCH = "test_batch"
+IMAGES_PER_BATCH = 10_000
+IMAGE_SHAPE = (32, 32, 3)
+_PIXELS = 32 * 32 * 3
+
+# The only globals a CIFAR-10 batch pickle needs: ndarray reconstruction.
+_ALLOWED_GLOBALS = {
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+}
+
+
+class CIFAR10FormatError(ValueError):
+    """A CIFAR-10 batch file is missing, truncated, corrupted or has the wrong content."""
+
+
+class CIFAR10NotFoundError(FileNotFoundError):
+    """No local copy of CIFAR-10 was found and it could not be downloaded."""
+
+
+class _ArrayOnlyUnpickler(pickle.Unpickler):
+    """Unpickler that refuses every global except NumPy array reconstruction."""
+
+    def find_class(self, module, name):
+        if (module, name) in _ALLOWED_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"refusing to load global '{module}.{name}': a CIFAR-10 batch holds only "
+            "NumPy arrays, lists, ints and bytes"
+        )
+
+
+def _bad(path, problem):
+    return CIFAR10FormatError(f"CIFAR-10 batch file '{path}' {problem}")
+
+
+def load_batch(path):
+    """Read one ``cifar-10-batches-py`` batch file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A batch file such as ``data_batch_1`` or ``test_batch``.
+
+    Returns
+    -------
+    images : (10000, 32, 32, 3) uint8 ndarray
+        Channels-last images.
+    labels : (10000,) uint8 ndarray
+        Labels in ``0 .. 9``.
+
+    Raises
+    ------
+    CIFAR10FormatError
+        If the file is missing, truncated, not a pickle of NumPy data, or its
+        arrays have the wrong shape, dtype, count or label range. The message
+        names the file and what was expected.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise _bad(path, "does not exist (expected a file of the official layout)")
+    raw = path.read_bytes()
+    try:
+        batch = _ArrayOnlyUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except pickle.UnpicklingError as exc:
+        raise _bad(path, f"is not a valid CIFAR-10 pickle: {exc}") from None
+    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+        raise _bad(
+            path,
+            f"is truncated or corrupted ({len(raw):,} bytes; a batch is about 31 MB): "
+            f"{type(exc).__name__}: {exc}",
+        ) from None
+    if not isinstance(batch, dict):
+        raise _bad(path, f"should hold a dict; received {type(batch).__name__}")
+    batch = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in batch.items()}
+    for key in ("data", "labels"):
+        if key not in batch:
+            raise _bad(path, f"has no '{key}' entry; keys found: {sorted(batch)}")
+    data, labels = batch["data"], batch["labels"]
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2:
+        received = (
+            f"{data.dtype} array of shape {data.shape}"
+            if isinstance(data, np.ndarray)
+            else type(data).__name__
+        )
+        raise _bad(path, f"'data' should be a uint8 array of shape (N, 3072); received {received}")
+    if data.shape[1] != _PIXELS or data.shape[0] != IMAGES_PER_BATCH:
+        raise _bad(
+            path,
+            f"'data' should have shape ({IMAGES_PER_BATCH}, {_PIXELS}); received {data.shape}",
+        )
+    try:
+        labels = np.asarray(labels)
+    except (TypeError, ValueError) as exc:
+        raise _bad(path, f"'labels' is not a list of ints: {exc}") from None
+    if labels.shape != (IMAGES_PER_BATCH,) or not np.issubdtype(labels.dtype, np.integer):
+        raise _bad(
+            path,
+            f"'labels' should be {IMAGES_PER_BATCH} ints; received {labels.dtype} "
+            f"values of shape {labels.shape}",
+        )
+    if labels.min() < 0 or labels.max() >= len(CLASS_NAMES):
+        raise _bad(
+            path,
+            f"'labels' should lie in 0..{len(CLASS_NAMES) - 1}; "
+            f"received values from {labels.min()} to {labels.max()}",
+        )
+    # Official byte order: R plane, G plane, B plane, each row by row.
+    images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(images), labels.astype(np.uint8)
+
+
+def _keras_cache_dirs():
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+    datasets = home / "datasets"
+    # Keras 3 extracts into "...-target/"; Keras 2 extracted next to the archive.
+    return [
+        datasets / "cifar-10-batches-py-target" / "cifar-10-batches-py",
+        datasets / "cifar-10-batches-py",
+    ]
+
+
+def find_cifar10_dir(data_dir=None):
+    """Return the local ``cifar-10-batches-py`` folder to read, or ``None``.
+
+    The order is: the `data_dir` argument, else the ``CIFAR10_DIR`` environment
+    variable, else a copy already in Keras' cache (``$KERAS_HOME/datasets``).
+
+    Raises
+    ------
+    CIFAR10NotFoundError
+        If `data_dir` or ``CIFAR10_DIR`` names a folder that does not exist
+        (a typo should not silently start a 170 MB download).
+    """
+    for source, value in (("data_dir", data_dir), (CIFAR10_DIR_ENV, os.environ.get(CIFAR10_DIR_ENV))):
+        if value:
+            folder = Path(value).expanduser()
+            if not folder.is_dir():
+                raise CIFAR10NotFoundError(
+                    f"{source} should name a 'cifar-10-batches-py' folder holding "
+                    f"data_batch_1..5 and test_batch; received {str(value)!r}, "
+                    "which is not a folder."
+                )
+            return folder
+    for folder in _keras_cache_dirs():
+        if all((folder / name).is_file() for name in (*TRAIN_BATCHES, TEST_BATCH)):
+            return folder
+    return None
+
+
+def _download_with_keras():
+    try:
+        import keras
+
+        return keras.datasets.cifar10.load_data()
+    except Exception as exc:  # urllib, SSL, checksum and extraction errors alike
+        raise CIFAR10NotFoundError(
+            "CIFAR-10 was not found locally and could not be downloaded "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+            "If you are offline, copy the 'cifar-10-batches-py' folder from "
+            "cifar-10-python.tar.gz to this machine and point the CIFAR10_DIR "
+            "environment variable at it, e.g. "
+            "export CIFAR10_DIR=/path/to/cifar-10-batches-py, "
+            "or pass load_cifar10(data_dir=...)."
+        ) from None
+
+
+def load_cifar10(data_dir=None):
+    """Load CIFAR-10 as ``(x_train, y_train), (x_test, y_test)``.
+
+    The result has the shapes and dtypes of ``keras.datasets.cifar10.load_data()``:
+    ``x_train`` is ``(50000, 32, 32, 3)`` uint8, ``y_train`` is ``(50000, 1)`` uint8,
+    ``x_test`` is ``(10000, 32, 32, 3)`` uint8, ``y_test`` is ``(10000, 1)`` uint8.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, optional
+        A ``cifar-10-batches-py`` folder (``data_batch_1`` … ``data_batch_5``,
+        ``test_batch``). If omitted, the ``CIFAR10_DIR`` environment variable is
+        used, then a copy in Keras' cache, then Keras' own download, which
+        verifies the archive's checksum.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuples of ndarrays
+
+    Raises
+    ------
+    CIFAR10FormatError
+        If a batch file is missing or damaged (the message names the file).
+    CIFAR10NotFoundError
+        If no local copy exists and the download fails (e.g. offline).
+
+    Examples
+    --------
+    >>> (x_train, y_train), (x_test, y_test) = load_cifar10()  # doctest: +SKIP
+    >>> x_train.shape, y_train.shape, x_train.dtype  # doctest: +SKIP
+    ((50000, 32, 32, 3), (50000, 1), dtype('uint8'))
+    """
+    folder = find_cifar10_dir(data_dir)
+    if folder is None:
+        return _download_with_keras()
+    x_train = np.empty((len(TRAIN_BATCHES) * IMAGES_PER_BATCH, *IMAGE_SHAPE), dtype=np.uint8)
+    y_train = np.empty((len(TRAIN_BATCHES) * IMAGES_PER_BATCH, 1), dtype=np.uint8)
+    for i, name in enumerate(TRAIN_BATCHES):
+        rows = slice(i * IMAGES_PER_BATCH, (i + 1) * IMAGES_PER_BATCH)
+        x_train[rows], y_train[rows, 0] = load_batch(folder / name)
+    x_test, labels = load_batch(folder / TEST_BATCH)
+    return (x_train, y_train), (x_test, labels.reshape(-1, 1))
+
+
+def scale_pixels(images):
+    """Scale uint8 pixels in ``0 .. 255`` to float32 in ``[0, 1]``.
+
+    Parameters
+    ----------
+    images : (..., H, W, C) uint8 ndarray
+
+    Returns
+    -------
+    float32 ndarray of the same shape.
+
+    Examples
+    --------
+    >>> scale_pixels(np.array([0, 51, 255], dtype=np.uint8))
+    array([0. , 0.2, 1. ], dtype=float32)
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(
+            "`images` should be a uint8 array of pixels in 0..255 (scale raw images "
+            f"only once). Received dtype={images.dtype}."
+        )
+    return images.astype(np.float32) / np.float32(255.0)
+
+
+def one_hot(labels, num_classes=len(CLASS_NAMES)):
+    """Turn integer labels into one-hot float32 rows.
+
+    Parameters
+    ----------
+    labels : (N,) or (N, 1) int ndarray
+    num_classes : int
+
+    Returns
+    -------
+    (N, num_classes) float32 ndarray
+
+    Examples
+    --------
+    >>> one_hot([2, 0], num_classes=3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]], dtype=float32)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1 or (labels.size and not np.issubdtype(labels.dtype, np.integer)):
+        raise ValueError(
+            "`labels` should be integers of shape (N,) or (N, 1). "
+            f"Received dtype={labels.dtype}, shape={labels.shape}."
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"`labels` should lie in 0..{num_classes - 1} for num_classes={num_classes}. "
+            f"Received values from {labels.min()} to {labels.max()}."
+        )
+    return np.eye(num_classes, dtype=np.float32)[labels]
+
+
+def subset_per_class(images, labels, n_per_class, seed=0):
+    """Pick `n_per_class` examples of every class, deterministically.
+
+    Parameters
+    ----------
+    images : (N, ...) ndarray
+    labels : (N,) or (N, 1) int ndarray
+    n_per_class : int
+        How many examples of each class to keep.
+    seed : int
+        Seed of the random choice; the same seed gives the same subset.
+
+    Returns
+    -------
+    images, labels : ndarrays
+        The chosen examples, in their original order, labels in the input's shape.
+
+    Examples
+    --------
+    >>> x = np.arange(6)
+    >>> y = np.array([0, 1, 0, 1, 0, 1])
+    >>> subset_per_class(x, y, 2, seed=0)[1]
+    array([0, 1, 0, 1])
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    flat = labels.reshape(-1) if labels.ndim == 2 and labels.shape[1] == 1 else labels
+    if flat.ndim != 1 or len(flat) != len(images):
+        raise ValueError(
+            "`labels` should have shape (N,) or (N, 1) with N = len(images) = "
+            f"{len(images)}. Received shape {labels.shape}."
+        )
+    if not isinstance(n_per_class, (int, np.integer)) or n_per_class < 1:
+        raise ValueError(f"`n_per_class` should be a positive int. Received {n_per_class!r}.")
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for cls in np.unique(flat):
+        where = np.flatnonzero(flat == cls)
+        if len(where) < n_per_class:
+            raise ValueError(
+                f"`n_per_class`={n_per_class} is more than the {len(where)} examples "
+                f"of class {cls}."
+            )
+        chosen.append(rng.choice(where, size=n_per_class, replace=False))
+    index = np.sort(np.concatenate(chosen))
+    return images[index], labels[index]

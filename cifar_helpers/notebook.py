@@ -1,0 +1,65 @@
+"""The one set-up call at the top of every notebook.
+
+``setup_notebook()`` silences TensorFlow's C++ start-up log lines (the same way
+in every notebook, so stored outputs stay clean), imports TensorFlow/Keras once,
+and seeds NumPy, Python and Keras.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+
+import numpy as np
+
+__all__ = ["quiet_tensorflow", "setup_notebook"]
+
+
+@contextlib.contextmanager
+def _stderr_fd_silenced():
+    """Send the process' file descriptor 2 to /dev/null for the duration."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def quiet_tensorflow():
+    """Import TensorFlow and Keras without their C++ log noise; return ``keras``.
+
+    TensorFlow writes a few ``I0000 …`` lines to the process' stderr while it
+    loads (before its logging is configured), which ``TF_CPP_MIN_LOG_LEVEL``
+    cannot stop. We set ``TF_CPP_MIN_LOG_LEVEL=3`` for later messages and hide
+    the start-up lines by importing TensorFlow with stderr sent to /dev/null.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _stderr_fd_silenced():
+        import keras  # noqa: F401  (imports TensorFlow, the default backend)
+        import tensorflow  # noqa: F401
+    import keras
+
+    return keras
+
+
+def setup_notebook(seed=0, tensorflow=True):
+    """Prepare a notebook: quiet TensorFlow (optional) and seed every generator.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for Python's ``random``, NumPy's global generator and Keras.
+    tensorflow : bool
+        Import TensorFlow/Keras now, silently. Notebooks that only use NumPy
+        pass ``False`` and start faster.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    if tensorflow:
+        keras = quiet_tensorflow()
+        keras.utils.set_random_seed(seed)
