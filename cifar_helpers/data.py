@@ -71,13 +71,17 @@ class CIFAR10NotFoundError(FileNotFoundError):
     """No local copy of CIFAR-10 was found and it could not be downloaded."""
 
 
+class _ForbiddenGlobal(pickle.UnpicklingError):
+    """The pickle asked for something other than NumPy array reconstruction."""
+
+
 class _ArrayOnlyUnpickler(pickle.Unpickler):
     """Unpickler that refuses every global except NumPy array reconstruction."""
 
     def find_class(self, module, name):
         if (module, name) in _ALLOWED_GLOBALS:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(
+        raise _ForbiddenGlobal(
             f"refusing to load global '{module}.{name}': a CIFAR-10 batch holds only "
             "NumPy arrays, lists, ints and bytes"
         )
@@ -115,9 +119,10 @@ def load_batch(path):
     raw = path.read_bytes()
     try:
         batch = _ArrayOnlyUnpickler(io.BytesIO(raw), encoding="bytes").load()
-    except pickle.UnpicklingError as exc:
+    except _ForbiddenGlobal as exc:
         raise _bad(path, f"is not a valid CIFAR-10 pickle: {exc}") from None
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+            IndexError, KeyError) as exc:
         raise _bad(
             path,
             f"is truncated or corrupted ({len(raw):,} bytes; a batch is about 31 MB): "

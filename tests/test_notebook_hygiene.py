@@ -1,0 +1,84 @@
+"""Every committed notebook is stored executed and clean (tools/check_notebooks.py)."""
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from check_notebooks import check_notebook  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_notebook_is_clean(path):
+    assert check_notebook(json.loads(path.read_text(encoding="utf-8"))) == []
+
+
+def test_numbered_lessons_exist_and_close_with_summary_and_exercises():
+    lessons = [p for p in NOTEBOOKS if p.name[:2].isdigit()]
+    assert lessons, "no numbered notebooks found"
+    for path in lessons:
+        headings = [
+            line.strip()
+            for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+            if cell["cell_type"] == "markdown"
+            for line in "".join(cell["source"]).splitlines()
+        ]
+        assert "## Summary" in headings and "## Exercises" in headings, path.name
+
+
+GOOD = {
+    "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "# Title"},
+        {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": "1 + 1",
+         "outputs": [{"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                      "data": {"text/plain": "2"}}]},
+        {"cell_type": "code", "execution_count": 2, "metadata": {"tags": ["x"]},
+         "source": "print('hi')",
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]},
+    ],
+    "metadata": {"kernelspec": {"name": "python3"}, "language_info": {"name": "python"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+
+def _broken(change):
+    nb = copy.deepcopy(GOOD)
+    change(nb)
+    return nb
+
+
+def test_checker_accepts_a_clean_notebook():
+    assert check_notebook(GOOD) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda nb: [c.update(outputs=[]) for c in nb["cells"][1:]], "no outputs stored"),
+        (lambda nb: nb["cells"][2].update(execution_count=5), r"not 1..N: \[1, 5\]"),
+        (lambda nb: nb["cells"][2].update(execution_count=None), r"not 1..N: \[1, None\]"),
+        (lambda nb: nb["cells"][2]["outputs"].append(
+            {"output_type": "error", "ename": "ZeroDivisionError", "evalue": "x", "traceback": []}),
+         "stored error output: ZeroDivisionError"),
+        (lambda nb: nb["cells"][2]["outputs"][0].update(text="/home/alice/course/data\n"),
+         "machine path"),
+        (lambda nb: nb["cells"][2]["outputs"][0].update(text="/work/main/x\n"), "machine path"),
+        (lambda nb: nb["cells"][1]["outputs"][0]["data"].update(
+            {"text/plain": "<Figure at 0x7f3a2c1d9e50>"}), "memory address"),
+        (lambda nb: nb["cells"][2]["outputs"][0].update(
+            text="I0000 00:00:1795598008.855332    4588 port.cc:153] oneDNN\n"),
+         "TensorFlow log line"),
+        (lambda nb: nb["metadata"].update(widgets={}), r"notebook metadata not cleaned"),
+        (lambda nb: nb["cells"][1]["metadata"].update(execution={}), "cell metadata not cleaned"),
+    ],
+)
+def test_checker_catches(change, message):
+    problems = check_notebook(_broken(change))
+    assert any(__import__("re").search(message, p) for p in problems), problems
