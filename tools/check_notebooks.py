@@ -21,7 +21,7 @@ MACHINE_PATH = re.compile(
     r"(/work/|/tmp/|/root/|/home/[A-Za-z]|/Users/[A-Za-z]|[A-Z]:\\\\Users|site-packages)"
 )
 MEMORY_ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]{6,}|0x[0-9a-fA-F]{8,}")
-TF_LOG = re.compile(r"\b[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+|absl::InitializeLog")
+TF_LOG = re.compile(r"\b[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]|absl::InitializeLog")
 ALLOWED_NB_METADATA = {"kernelspec", "language_info"}
 ALLOWED_CELL_METADATA = {"tags", "slideshow"}
 
