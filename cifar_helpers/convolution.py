@@ -1,0 +1,573 @@
+"""2-D convolution the way a Keras ``Conv2D`` layer computes it, in NumPy.
+
+Deep-learning "convolution" is really **cross-correlation**: the kernel slides
+over the image as it is, without being flipped. Every output cell is the sum
+of the element-wise products of the kernel with the window of the (zero-padded)
+image under it::
+
+    out[r, c, f] = sum over i, j, ch of padded[r*sr + i, c*sc + j, ch] * kernel[i, j, ch, f]
+
+This module gives that operation three ways:
+
+- `conv2d_loops`: explicit Python loops, one output cell at a time (the version
+  the notebooks teach);
+- `conv2d`: the same numbers, vectorized (one array operation per kernel
+  tap, each covering every window at once);
+- `convolve2d`: the textbook convolution, which is cross-correlation with the
+  kernel flipped (`flip_kernel`).
+
+and the bookkeeping around it: `output_size`, `pad_amounts`, `pad_image` (Keras'
+exact ``padding="same"`` placement) and `window_positions` (where each window
+sits, for step-by-step cells and the instructor widgets).
+
+Shapes are channels-last, like Keras: ``image`` is ``(H, W)`` or ``(H, W, C)``;
+``kernel`` is ``(kh, kw)``, ``(kh, kw, C)`` (one filter) or ``(kh, kw, C, F)``
+(``F`` filters); the output is ``(H', W')``, or ``(H', W', F)`` for a 4-D kernel.
+
+This module imports NumPy only.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "PADDING_MODES",
+    "conv2d",
+    "conv2d_loops",
+    "convolve2d",
+    "flip_kernel",
+    "output_size",
+    "pad_amounts",
+    "pad_image",
+    "window_positions",
+]
+
+#: The string values `padding` accepts (an int or a pair of ints works too).
+PADDING_MODES = ("valid", "same")
+
+# Integer inputs are computed in float64 (fast BLAS) only while every partial
+# sum is an integer float64 represents exactly; beyond that, in int64.
+_EXACT_FLOAT_LIMIT = 2.0**52
+
+
+# --------------------------------------------------------------------------- #
+# Validation helpers
+# --------------------------------------------------------------------------- #
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _pair(value, name, minimum):
+    """Return `value` (an int or a pair of ints, each >= minimum) as a pair."""
+    kind = "positive integer" if minimum == 1 else "non-negative integer"
+    if _is_int(value):
+        items = (value, value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
+        items = tuple(value)
+    else:
+        raise ValueError(f"`{name}` must be a {kind} or a pair of them. Received {name}={value!r}.")
+    if min(items) < minimum:
+        raise ValueError(f"`{name}` must be a {kind} or a pair of them. Received {name}={value!r}.")
+    return int(items[0]), int(items[1])
+
+
+def _padding_spec(padding):
+    """Return "valid", "same" or a pair of non-negative ints."""
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode not in PADDING_MODES:
+            raise ValueError(
+                f"`padding` must be one of {', '.join(repr(m) for m in PADDING_MODES)}, "
+                f"a non-negative integer or a pair of them. Received padding={padding!r}."
+            )
+        return mode
+    if _is_int(padding) or isinstance(padding, (tuple, list)):
+        try:
+            return _pair(padding, "padding", minimum=0)
+        except ValueError:
+            pass
+    raise ValueError(
+        f"`padding` must be one of {', '.join(repr(m) for m in PADDING_MODES)}, "
+        f"a non-negative integer or a pair of them. Received padding={padding!r}."
+    )
+
+
+def _as_real_array(value, name, ndims, shape_text):
+    """`value` as a NumPy array of real numbers with an allowed ndim, finite, not empty."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"`{name}` must be an array of real numbers (bool, integer or float). "
+            f"Received an array of dtype {array.dtype}."
+        )
+    if array.ndim not in ndims:
+        raise ValueError(
+            f"`{name}` must have shape {shape_text}. "
+            f"Received {name}.shape={array.shape} ({array.ndim}-D)."
+        )
+    if array.size == 0:
+        raise ValueError(f"`{name}` must not be empty. Received {name}.shape={array.shape}.")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        n_nan = int(np.isnan(array).sum())
+        n_inf = int(np.isinf(array).sum())
+        raise ValueError(
+            f"`{name}` must contain finite numbers only. "
+            f"Received {n_nan} NaN and {n_inf} infinite value(s)."
+        )
+    return array
+
+
+def _as_image(image):
+    return _as_real_array(image, "image", (2, 3), "(H, W) or (H, W, C)")
+
+
+def _as_kernel(kernel):
+    return _as_real_array(kernel, "kernel", (2, 3, 4), "(kh, kw), (kh, kw, C) or (kh, kw, C, F)")
+
+
+def _spatial_shape(shape, name):
+    if (
+        not isinstance(shape, (tuple, list))
+        or len(shape) < 2
+        or not all(_is_int(v) and v > 0 for v in shape)
+    ):
+        raise ValueError(
+            f"`{name}` must be a shape (H, W) or (H, W, C) of positive integers. "
+            f"Received {name}={shape!r}."
+        )
+    return int(shape[0]), int(shape[1])
+
+
+# --------------------------------------------------------------------------- #
+# Sizes and padding
+# --------------------------------------------------------------------------- #
+def _axis_padding(n, f, s, padding):
+    """(before, after) zero padding of one axis of length n, kernel f, stride s."""
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        out = -(-n // s)  # ceil(n / s)
+        total = max((out - 1) * s + f - n, 0)
+        return total // 2, total - total // 2
+    return padding, padding
+
+
+def _axis_output(n, f, s, padding, axis_name):
+    before, after = _axis_padding(n, f, s, padding)
+    padded = n + before + after
+    if f > padded:
+        raise ValueError(
+            f"The kernel is larger than the padded input along the {axis_name}: "
+            f"kernel size {f} > padded input size {padded} (input {n}, padding "
+            f"{before}+{after}). Expected a kernel no larger than the padded input."
+        )
+    return (padded - f) // s + 1
+
+
+def output_size(input_size, kernel_size, strides=1, padding="valid"):
+    """Output length (or shape) of a 2-D convolution or pooling window.
+
+    Parameters
+    ----------
+    input_size : int or (int, int)
+        Input length ``n`` (or ``(H, W)``).
+    kernel_size : int or (int, int)
+        Kernel length ``f`` (or ``(kh, kw)``).
+    strides : int or (int, int)
+        Step ``s`` between windows (positive).
+    padding : {"valid", "same"}, int or (int, int)
+        ``"valid"`` (no padding), ``"same"`` (Keras' rule) or ``p`` zeros on
+        each side.
+
+    Returns
+    -------
+    int or (int, int)
+        An int when every argument is a scalar, otherwise ``(H', W')``.
+
+    Raises
+    ------
+    ValueError
+        For non-positive sizes or strides, an unknown padding, or a kernel
+        larger than the padded input.
+
+    Notes
+    -----
+    With ``p`` zeros on each side: ``floor((n + 2p - f) / s) + 1``
+    (``"valid"`` is ``p = 0``). With ``"same"``, Keras pads just enough to get
+    ``ceil(n / s)`` outputs, so with ``s = 1`` the size is kept.
+
+    Examples
+    --------
+    >>> output_size(5, 3)
+    3
+    >>> output_size(8, 3, strides=2)
+    3
+    >>> output_size(32, 3, padding="same"), output_size(32, 3, strides=2, padding="same")
+    (32, 16)
+    >>> output_size((8, 7), 3, strides=2, padding=1)
+    (4, 4)
+    """
+    scalar = all(_is_int(v) for v in (input_size, kernel_size, strides)) and (
+        isinstance(padding, str) or _is_int(padding)
+    )
+    sizes = _pair(input_size, "input_size", minimum=1)
+    kernel = _pair(kernel_size, "kernel_size", minimum=1)
+    steps = _pair(strides, "strides", minimum=1)
+    spec = _padding_spec(padding)
+    per_axis = (spec, spec) if isinstance(spec, str) else spec
+    result = tuple(
+        _axis_output(sizes[a], kernel[a], steps[a], per_axis[a], axis_name)
+        for a, axis_name in enumerate(("rows", "columns"))
+    )
+    return result[0] if scalar else result
+
+
+def pad_amounts(input_shape, kernel_size, strides=1, padding="valid"):
+    """Zero rows/columns added on each side of the image before sliding the kernel.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        ``(H, W)`` or ``(H, W, C)`` (only ``H`` and ``W`` are used).
+    kernel_size : int or (int, int)
+    strides : int or (int, int)
+    padding : {"valid", "same"}, int or (int, int)
+
+    Returns
+    -------
+    ((int, int), (int, int))
+        ``((top, bottom), (left, right))``.
+
+    Notes
+    -----
+    For ``"same"`` this is TensorFlow/Keras' placement: ``out = ceil(n / s)``,
+    ``total = max((out - 1) * s + f - n, 0)``, ``top = total // 2`` and the
+    rest at the bottom, so an odd total puts the extra row at the bottom (and
+    the extra column on the right).
+
+    Examples
+    --------
+    >>> pad_amounts((5, 5), 3, padding="same")
+    ((1, 1), (1, 1))
+    >>> pad_amounts((5, 5), 2, padding="same")
+    ((0, 1), (0, 1))
+    >>> pad_amounts((8, 7), 3, strides=2, padding="same")
+    ((0, 1), (1, 1))
+    """
+    rows, cols = _spatial_shape(input_shape, "input_shape")
+    kernel = _pair(kernel_size, "kernel_size", minimum=1)
+    steps = _pair(strides, "strides", minimum=1)
+    spec = _padding_spec(padding)
+    per_axis = (spec, spec) if isinstance(spec, str) else spec
+    output_size((rows, cols), kernel, steps, padding)  # raises if the kernel does not fit
+    return (
+        _axis_padding(rows, kernel[0], steps[0], per_axis[0]),
+        _axis_padding(cols, kernel[1], steps[1], per_axis[1]),
+    )
+
+
+def pad_image(image, kernel_size, strides=1, padding="valid"):
+    """Return `image` with the zero padding a convolution would add.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) array_like
+    kernel_size, strides, padding
+        As in `pad_amounts`.
+
+    Returns
+    -------
+    (H + top + bottom, W + left + right[, C]) ndarray
+        Same dtype as `image`; channels are never padded.
+
+    Examples
+    --------
+    >>> pad_image(np.ones((2, 2), dtype=int), 3, padding="same")
+    array([[0, 0, 0, 0],
+           [0, 1, 1, 0],
+           [0, 1, 1, 0],
+           [0, 0, 0, 0]])
+    """
+    image = _as_image(image)
+    pads = pad_amounts(image.shape, kernel_size, strides, padding)
+    return np.pad(image, pads + ((0, 0),) * (image.ndim - 2))
+
+
+def window_positions(input_shape, kernel_size, strides=1, padding="valid"):
+    """Where each output cell's window sits in the padded image.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        ``(H, W)`` or ``(H, W, C)`` of the *unpadded* image.
+    kernel_size, strides, padding
+        As in `conv2d`.
+
+    Returns
+    -------
+    iterator of (int, int, slice, slice)
+        ``(out_row, out_col, row_slice, col_slice)`` in row-major order, with
+        the slices indexing the image returned by `pad_image`.
+
+    Examples
+    --------
+    >>> for out_row, out_col, rows, cols in window_positions((5, 5), 3, strides=2):
+    ...     print(out_row, out_col, rows, cols)
+    0 0 slice(0, 3, None) slice(0, 3, None)
+    0 1 slice(0, 3, None) slice(2, 5, None)
+    1 0 slice(2, 5, None) slice(0, 3, None)
+    1 1 slice(2, 5, None) slice(2, 5, None)
+    """
+    rows, cols = _spatial_shape(input_shape, "input_shape")
+    kh, kw = _pair(kernel_size, "kernel_size", minimum=1)
+    sr, sc = _pair(strides, "strides", minimum=1)
+    out_rows, out_cols = output_size((rows, cols), (kh, kw), (sr, sc), padding)
+
+    def positions():
+        for out_row in range(out_rows):
+            for out_col in range(out_cols):
+                top, left = out_row * sr, out_col * sc
+                yield out_row, out_col, slice(top, top + kh), slice(left, left + kw)
+
+    return positions()
+
+
+def flip_kernel(kernel):
+    """Rotate `kernel` by 180 degrees (flip its rows and its columns).
+
+    Channel and filter axes are left alone.
+
+    Parameters
+    ----------
+    kernel : (kh, kw[, C[, F]]) array_like
+
+    Returns
+    -------
+    ndarray
+        A flipped copy.
+
+    Examples
+    --------
+    >>> flip_kernel([[1, 2, 3], [4, 5, 6]])
+    array([[6, 5, 4],
+           [3, 2, 1]])
+    """
+    kernel = _as_kernel(kernel)
+    return kernel[::-1, ::-1].copy()
+
+
+# --------------------------------------------------------------------------- #
+# Convolution
+# --------------------------------------------------------------------------- #
+def _prepare(image, kernel, strides, padding):
+    """Validate; return (image3, kernel4, steps, pads, out_shape, squeeze, integer)."""
+    image = _as_image(image)
+    kernel = _as_kernel(kernel)
+    image3 = image if image.ndim == 3 else image[:, :, None]
+    channels = image3.shape[2]
+    if kernel.ndim == 2:
+        if channels != 1:
+            raise ValueError(
+                "Channel mismatch: a 2-D kernel (kh, kw) needs a one-channel image "
+                f"(H, W) or (H, W, 1). Received image.shape={image.shape} and "
+                f"kernel.shape={kernel.shape}; give the kernel one slice per channel: "
+                f"(kh, kw, {channels})."
+            )
+        kernel4 = kernel[:, :, None, None]
+    elif kernel.ndim == 3:
+        kernel4 = kernel[:, :, :, None]
+    else:
+        kernel4 = kernel
+    if kernel4.shape[2] != channels:
+        raise ValueError(
+            f"Channel mismatch: the image has {channels} channel(s) but the kernel has "
+            f"{kernel4.shape[2]}. Expected kernel.shape[2] == {channels}. Received "
+            f"image.shape={image.shape} and kernel.shape={kernel.shape}."
+        )
+    steps = _pair(strides, "strides", minimum=1)
+    pads = pad_amounts(image3.shape, kernel4.shape[:2], steps, padding)
+    out_shape = output_size(image3.shape[:2], kernel4.shape[:2], steps, padding)
+    integer = image.dtype.kind in "biu" and kernel.dtype.kind in "biu"
+    return image3, kernel4, steps, pads, out_shape, kernel.ndim < 4, integer
+
+
+def _finish(out, squeeze):
+    return out[:, :, 0] if squeeze else out
+
+
+def conv2d(image, kernel, strides=1, padding="valid"):
+    """Cross-correlate `image` with `kernel`, exactly like ``keras.layers.Conv2D``.
+
+    The vectorized version of `conv2d_loops`. Instead of visiting the output
+    cells one by one, it visits the kernel's ``kh * kw`` taps (9 for a 3x3
+    kernel): tap ``(i, j)`` meets pixel ``(r*sr + i, c*sc + j)`` in window
+    ``(r, c)``, so one strided slice of the padded image, times the tap's
+    weights (a ``(C, F)`` matrix), adds that tap's share to every output value
+    at once. Same arithmetic as the loops, in ``kh * kw`` array operations
+    instead of one Python step per output value, and without the
+    ``kh * kw``-fold copy of the image that "im2col" makes.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) array_like
+        Real numbers (bool, int or float); no NaN or infinity.
+    kernel : (kh, kw), (kh, kw, C) or (kh, kw, C, F) array_like
+        A 2-D kernel needs a one-channel image; otherwise ``kernel.shape[2]``
+        must equal ``C``. ``F`` is the number of filters.
+    strides : int or (int, int), default 1
+        Step between windows, rows then columns.
+    padding : {"valid", "same"}, int or (int, int), default "valid"
+        ``"valid"``: no padding. ``"same"``: Keras' zero padding (output size
+        ``ceil(H / s)``; an odd total puts the extra row/column at the
+        bottom/right). An int ``p`` (or ``(p_rows, p_cols)``): that many zeros
+        on each side.
+
+    Returns
+    -------
+    (H', W') or (H', W', F) ndarray
+        ``(H', W', F)`` for a 4-D kernel, ``(H', W')`` otherwise, with
+        ``H' = output_size(H, kh, ...)``. int64 (exact) when both inputs are
+        integers or bools, float64 otherwise.
+
+    Raises
+    ------
+    ValueError
+        Wrong ndim, empty, non-numeric or NaN/inf-containing arrays, channel
+        mismatch, non-positive or non-integer strides, unknown padding, or a
+        kernel larger than the padded image.
+
+    See Also
+    --------
+    conv2d_loops : the same result, one window at a time.
+    convolve2d : true convolution (flipped kernel).
+
+    Notes
+    -----
+    ``out[r, c, f] = sum_{i, j, ch} padded[r*sr + i, c*sc + j, ch] * kernel[i, j, ch, f]``
+
+    Examples
+    --------
+    The tutorial's 5x5 binary image and 3x3 kernel:
+
+    >>> from cifar_helpers.examples import SEED_IMAGE, SEED_KERNEL
+    >>> conv2d(SEED_IMAGE, SEED_KERNEL)
+    array([[4, 3, 4],
+           [2, 4, 3],
+           [2, 3, 4]])
+    >>> conv2d(SEED_IMAGE, SEED_KERNEL, padding="same").shape
+    (5, 5)
+    >>> from cifar_helpers.examples import STRIDE_GRID
+    >>> conv2d(STRIDE_GRID, np.ones((3, 3), dtype=int), strides=2)
+    array([[108, 126, 144],
+           [288, 306, 324],
+           [468, 486, 504]])
+    """
+    image3, kernel4, (sr, sc), pads, (out_rows, out_cols), squeeze, integer = _prepare(
+        image, kernel, strides, padding
+    )
+    kh, kw, channels, filters = kernel4.shape
+    dtype = np.float64
+    if integer:
+        bound = float(np.max(np.abs(image3.astype(np.float64)))) * float(
+            np.max(np.sum(np.abs(kernel4.astype(np.float64)), axis=(0, 1, 2)))
+        )
+        dtype = np.float64 if bound < _EXACT_FLOAT_LIMIT else np.int64
+    padded = np.pad(image3.astype(dtype, copy=False), pads + ((0, 0),))
+    weights = kernel4.astype(dtype, copy=False)
+    out = np.zeros((out_rows, out_cols, filters), dtype=dtype)
+    for i in range(kh):  # one pass per kernel tap (9 for a 3x3 kernel) ...
+        for j in range(kw):
+            # ... covering every window at once: shifted[r, c] = padded[r*sr + i, c*sc + j]
+            shifted = padded[
+                i : i + sr * (out_rows - 1) + 1 : sr, j : j + sc * (out_cols - 1) + 1 : sc
+            ]
+            if channels == 1:
+                out += shifted * weights[i, j, 0]  # (H', W', 1) * (F,)
+            else:
+                out += shifted @ weights[i, j]  # (H', W', C) @ (C, F)
+    if integer and dtype == np.float64:
+        out = np.rint(out).astype(np.int64)
+    return _finish(out, squeeze)
+
+
+def conv2d_loops(image, kernel, strides=1, padding="valid"):
+    """`conv2d` with explicit loops: one window, one filter at a time.
+
+    This is the computation the notebooks walk through by hand: pad the image,
+    then for every output cell take the window under the kernel, multiply it
+    element-wise by the kernel and add up the products. It is slow (a Python
+    loop per output value) and meant for reading; use `conv2d` for real work.
+
+    Parameters
+    ----------
+    image, kernel, strides, padding
+        As in `conv2d`.
+
+    Returns
+    -------
+    (H', W') or (H', W', F) ndarray
+        The same values and dtype as `conv2d` (float results may differ in the
+        last bits, because the sums are taken in another order).
+
+    Raises
+    ------
+    ValueError
+        As `conv2d`.
+
+    Examples
+    --------
+    >>> from cifar_helpers.examples import SEED_IMAGE, SEED_KERNEL
+    >>> conv2d_loops(SEED_IMAGE, SEED_KERNEL)
+    array([[4, 3, 4],
+           [2, 4, 3],
+           [2, 3, 4]])
+    """
+    image3, kernel4, steps, pads, (out_rows, out_cols), squeeze, integer = _prepare(
+        image, kernel, strides, padding
+    )
+    dtype = np.int64 if integer else np.float64
+    padded = np.pad(image3.astype(dtype), pads + ((0, 0),))
+    kernel4 = kernel4.astype(dtype)
+    filters = kernel4.shape[3]
+    out = np.zeros((out_rows, out_cols, filters), dtype=dtype)
+    positions = window_positions(image3.shape, kernel4.shape[:2], steps, padding)
+    for out_row, out_col, rows, cols in positions:
+        window = padded[rows, cols]  # (kh, kw, C): the pixels under the kernel
+        for f in range(filters):
+            products = window * kernel4[:, :, :, f]  # element-wise
+            out[out_row, out_col, f] = products.sum()
+    return _finish(out, squeeze)
+
+
+def convolve2d(image, kernel, strides=1, padding="valid"):
+    """True (textbook) 2-D convolution: `conv2d` with the kernel flipped.
+
+    Mathematics and signal processing define convolution with the kernel
+    rotated by 180 degrees; deep-learning layers skip the flip (they learn the
+    kernel anyway). For a symmetric kernel both give the same result.
+
+    Parameters
+    ----------
+    image, kernel, strides, padding
+        As in `conv2d`.
+
+    Returns
+    -------
+    ndarray
+        ``conv2d(image, flip_kernel(kernel), strides, padding)``.
+
+    Examples
+    --------
+    >>> image = np.arange(9).reshape(3, 3)
+    >>> kernel = np.array([[1, 0], [0, 0]])
+    >>> conv2d(image, kernel)      # picks the top-left pixel of each window
+    array([[0, 1],
+           [3, 4]])
+    >>> convolve2d(image, kernel)  # the flipped kernel picks the bottom-right one
+    array([[4, 5],
+           [7, 8]])
+    """
+    return conv2d(image, flip_kernel(kernel), strides=strides, padding=padding)
