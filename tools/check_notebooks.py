@@ -26,6 +26,19 @@ ALLOWED_NB_METADATA = {"kernelspec", "language_info"}
 ALLOWED_CELL_METADATA = {"tags", "slideshow"}
 
 
+def _text_of_outputs(code_cells):
+    """Everything a reader sees as text in the outputs (images' base64 data left out)."""
+    pieces = []
+    for cell in code_cells:
+        for out in cell.get("outputs", []):
+            pieces.append(json.dumps(out.get("text", "")))
+            pieces.append(json.dumps(out.get("evalue", "")))
+            for mime, value in out.get("data", {}).items():
+                if mime.startswith("text/") or mime.endswith("json"):
+                    pieces.append(json.dumps(value))
+    return "\n".join(pieces)
+
+
 def check_notebook(nb):
     """Return a list of problems found in notebook `nb` (a dict as read from JSON)."""
     problems = []
@@ -42,8 +55,8 @@ def check_notebook(nb):
         for out in c.get("outputs", []):
             if out.get("output_type") == "error":
                 problems.append(f"stored error output: {out.get('ename')}: {out.get('evalue')}")
-    outputs_text = json.dumps([c.get("outputs", []) for c in code])
-    whole_text = json.dumps(nb)
+    outputs_text = _text_of_outputs(code)
+    whole_text = json.dumps([c.get("source", "") for c in nb.get("cells", [])]) + outputs_text
     for name, pattern, text in (
         ("a machine path", MACHINE_PATH, whole_text),
         ("a memory address", MEMORY_ADDRESS, outputs_text),
