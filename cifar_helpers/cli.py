@@ -1,0 +1,175 @@
+"""The ``cifar-course`` command: train, evaluate and use the course's CIFAR-10 model.
+
+Examples (from a terminal, with ``CIFAR10_DIR`` pointing at ``cifar-10-batches-py``)::
+
+    cifar-course train --model seed --epochs 10 --out model.keras
+    cifar-course train --quick --out quick.keras          # 100 images per class, 1 epoch
+    cifar-course evaluate model.keras
+    cifar-course predict model.keras truck.jpg cat.png
+
+``train`` prints one line per epoch and the final test accuracy. It backs up its
+state after every epoch next to the output (``<out>.backup/``): if it is
+interrupted, run the same command again and it resumes where it stopped.
+Errors (a missing model file, a file that is not a model, an unreadable photo)
+print one line to stderr and exit with status 1 (2 for bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+MODELS = ("seed",)
+VALIDATION = ("test", "split", "none")
+QUICK_TRAIN_PER_CLASS = 100
+QUICK_TEST_PER_CLASS = 100
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="cifar-course",
+        description="Train, evaluate and use the CIFAR-10 course's CNN.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model on CIFAR-10 and save it")
+    train.add_argument("--model", choices=MODELS, default="seed",
+                       help="which network (default: seed, the tutorial's CNN)")
+    train.add_argument("--epochs", type=int, default=None,
+                       help="epochs (default: 10, or 1 with --quick)")
+    train.add_argument("--batch-size", type=int, default=32, help="default: 32, as the tutorial")
+    train.add_argument("--out", type=Path, default=None,
+                       help="where to save the .keras model (default: models/seed_cnn.keras, "
+                            "or models/seed_cnn_quick.keras with --quick)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--quick", action="store_true",
+                       help=f"train on {QUICK_TRAIN_PER_CLASS} images per class and test on "
+                            f"{QUICK_TEST_PER_CLASS} per class (a smoke test)")
+    train.add_argument("--validation", choices=VALIDATION, default="test",
+                       help="what to evaluate after each epoch: the test set (the tutorial's "
+                            "choice), a 10%% split of the training images, or nothing")
+    train.add_argument("--data-dir", default=None,
+                       help="cifar-10-batches-py folder (default: $CIFAR10_DIR)")
+
+    evaluate = commands.add_parser("evaluate", help="test accuracy of a saved model")
+    evaluate.add_argument("model_file", type=Path, metavar="MODEL")
+    evaluate.add_argument("--quick", action="store_true",
+                          help=f"use {QUICK_TEST_PER_CLASS} test images per class")
+    evaluate.add_argument("--data-dir", default=None,
+                          help="cifar-10-batches-py folder (default: $CIFAR10_DIR)")
+
+    predict = commands.add_parser("predict", help="classify photos with a saved model")
+    predict.add_argument("model_file", type=Path, metavar="MODEL")
+    predict.add_argument("photos", type=Path, nargs="+", metavar="PHOTO")
+    predict.add_argument("--top-k", type=int, default=3, help="guesses per photo (default: 3)")
+    return parser
+
+
+def _load_data(data_dir, quick):
+    from .data import load_cifar10, one_hot, subset_per_class
+
+    (x_train, y_train), (x_test, y_test) = load_cifar10(data_dir)
+    if quick:
+        x_train, y_train = subset_per_class(x_train, y_train, QUICK_TRAIN_PER_CLASS, seed=0)
+        x_test, y_test = subset_per_class(x_test, y_test, QUICK_TEST_PER_CLASS, seed=0)
+    return (x_train, one_hot(y_train)), (x_test, one_hot(y_test))
+
+
+def _accuracy(model, x_test, y_test):
+    import numpy as np
+
+    from .predict import predict_classes
+
+    return float(np.mean(predict_classes(model, x_test) == np.argmax(y_test, axis=1)))
+
+
+def _train(args):
+    from .config import model_path
+    from .models import build_seed_model, save_model
+    from .notebook import quiet_tensorflow
+    from .training import train
+
+    epochs = args.epochs if args.epochs is not None else (1 if args.quick else 10)
+    if epochs < 1:
+        raise ValueError(f"--epochs should be a positive int. Received {epochs}.")
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size should be a positive int. Received {args.batch_size}.")
+    out = args.out if args.out is not None else model_path("seed_cnn", quick=args.quick)
+    if out.suffix != ".keras":
+        raise ValueError(f"--out should end in .keras (Keras 3's format). Received '{out}'.")
+    (x_train, y_train), (x_test, y_test) = _load_data(args.data_dir, args.quick)
+    keras = quiet_tensorflow()
+    keras.utils.set_random_seed(args.seed)
+    model = build_seed_model()
+    validation_data, validation_split = None, 0.0
+    if args.validation == "test":
+        validation_data = (x_test, y_test)
+    elif args.validation == "split":
+        validation_split = 0.1
+    print(
+        f"training the {args.model} model on {len(x_train):,} images "
+        f"({'quick run, ' if args.quick else ''}{epochs} epoch{'s' * (epochs != 1)}, "
+        f"batch {args.batch_size}, seed {args.seed}, validation: {args.validation})",
+        flush=True,
+    )
+    train(
+        model,
+        x_train,
+        y_train,
+        epochs=epochs,
+        batch_size=args.batch_size,
+        validation_data=validation_data,
+        validation_split=validation_split,
+        seed=args.seed,
+        backup_dir=out.with_name(out.name + ".backup"),
+        print_fn=lambda line: print(line, flush=True),
+    )
+    save_model(model, out)
+    accuracy = _accuracy(model, x_test, y_test)
+    print(f"saved {out}")
+    print(f"test accuracy: {accuracy:.2%} ({len(x_test):,} test images)")
+    return 0
+
+
+def _evaluate(args):
+    from .models import load_model
+
+    model = load_model(args.model_file)
+    _, (x_test, y_test) = _load_data(args.data_dir, args.quick)
+    accuracy = _accuracy(model, x_test, y_test)
+    print(f"{args.model_file.name}: test accuracy {accuracy:.2%} ({len(x_test):,} test images)")
+    return 0
+
+
+def _predict(args):
+    from .models import load_model
+    from .predict import predict_image
+
+    model = load_model(args.model_file)
+    for photo in args.photos:
+        guesses = predict_image(model, photo, top_k=args.top_k)
+        text = ", ".join(f"{name} {probability:.1%}" for name, probability in guesses)
+        print(f"{photo.name}: {text}")
+    return 0
+
+
+def main(argv=None):
+    """Run the ``cifar-course`` command; return its exit status."""
+    args = _parser().parse_args(argv)
+    command = {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command]
+    try:
+        return command(args)
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"cifar-course {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"cifar-course {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
