@@ -13,37 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import as_float_array
+
 __all__ = ["ACTIVATIONS", "get_activation", "linear", "relu", "sigmoid", "softmax", "tanh"]
-
-
-def _as_float_array(x, name="x"):
-    """`x` as a floating-point ndarray, after checking it is numeric and NaN-free.
-
-    Floating inputs keep their dtype (float32 stays float32, as in Keras);
-    integer and boolean inputs become float64.
-    """
-    try:
-        array = np.asarray(x)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"`{name}` should be a numeric array (or a number). Received {type(x).__name__} "
-            f"that NumPy cannot turn into an array: {exc}"
-        ) from None
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.issubdtype(
-        array.dtype, np.complexfloating
-    ):
-        raise ValueError(
-            f"`{name}` should hold real numbers (int or float). "
-            f"Received an array of dtype {array.dtype}."
-        )
-    if not np.issubdtype(array.dtype, np.floating):
-        array = array.astype(np.float64)
-    if np.isnan(array).any():
-        raise ValueError(
-            f"`{name}` should not contain NaN. Received {int(np.isnan(array).sum())} NaN "
-            f"value(s) in an array of shape {array.shape}."
-        )
-    return array
 
 
 def relu(x):
@@ -72,7 +44,7 @@ def relu(x):
     array([[0., 3.],
            [2., 0.]])
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     return np.maximum(x, x.dtype.type(0))
 
 
@@ -105,7 +77,7 @@ def sigmoid(x):
     >>> sigmoid(np.array([-1000.0, 1000.0]))
     array([0., 1.])
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     e = np.exp(-np.abs(x))
     one = x.dtype.type(1)
     return np.where(x >= 0, one / (one + e), e / (one + e))
@@ -138,7 +110,7 @@ def tanh(x):
     >>> tanh(np.array([-1000.0, 1000.0]))
     array([-1.,  1.])
     """
-    return np.tanh(_as_float_array(x))
+    return np.tanh(as_float_array(x))
 
 
 def linear(x):
@@ -149,7 +121,7 @@ def linear(x):
     >>> linear([-1, 2])
     array([-1.,  2.])
     """
-    return _as_float_array(x).copy()
+    return as_float_array(x).copy()
 
 
 def softmax(x, axis=-1):
@@ -189,7 +161,7 @@ def softmax(x, axis=-1):
     array([[0.5 , 0.5 ],
            [0.25, 0.75]])
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     if x.ndim == 0:
         raise ValueError(
             "`x` should have at least one axis of scores (softmax of a single number is "

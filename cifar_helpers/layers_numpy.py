@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import ACTIVATIONS, _as_float_array, get_activation
+from ._validation import as_float_array
+from .activations import ACTIVATIONS, get_activation
 from .convolution import conv2d
 from .pooling import pool2d
 
@@ -58,7 +59,7 @@ def flatten(x):
     >>> print(flatten(x)[(1 * 3 + 2) * 2 + 1], x[1, 2, 1])   # row 1, col 2, channel 1
     11.0 11
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     if x.ndim == 0:
         raise ValueError(f"`x` should be an array to flatten. Received a scalar: {x!r}.")
     return x.reshape(-1)
@@ -96,8 +97,8 @@ def dense(x, kernel, bias=None):
     >>> dense(x, kernel, bias=np.array([0.5, 0.0]))
     array([ 4.5, -1. ])
     """
-    x = _as_float_array(x, "x")
-    kernel = _as_float_array(kernel, "kernel")
+    x = as_float_array(x, "x")
+    kernel = as_float_array(kernel, "kernel")
     if x.ndim not in (1, 2):
         raise ValueError(
             "`x` should be a vector (n_in,) or a batch of vectors (N, n_in); flatten "
@@ -114,7 +115,7 @@ def dense(x, kernel, bias=None):
         )
     out = x @ kernel
     if bias is not None:
-        bias = _as_float_array(bias, "bias")
+        bias = as_float_array(bias, "bias")
         if bias.shape != (kernel.shape[1],):
             raise ValueError(
                 f"`bias` should have shape ({kernel.shape[1]},), one value per unit. "
@@ -290,7 +291,7 @@ def forward_pass(model, image, return_intermediates=False):
     array([0.25, 0.75])
     """
     specs = model if isinstance(model, list) else layer_specs(model)
-    image = _as_float_array(image, "image")
+    image = as_float_array(image, "image")
     if image.ndim == 4:
         if return_intermediates:
             raise ValueError(

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ._validation import as_float_array
+
 __all__ = ["MODES", "PADDINGS", "pool2d", "pool_padding"]
 
 #: The pooling modes `pool2d` knows.
@@ -75,20 +77,7 @@ def pool_padding(input_size, pool_size, strides, padding):
 
 
 def _check_feature_map(x):
-    try:
-        x = np.asarray(x)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"`x` should be a numeric array of shape (H, W) or (H, W, C). Received "
-            f"{type(x).__name__} that NumPy cannot turn into an array: {exc}"
-        ) from None
-    if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_) or np.issubdtype(
-        x.dtype, np.complexfloating
-    ):
-        raise ValueError(
-            "`x` should hold real numbers (int or float). "
-            f"Received an array of dtype {x.dtype}."
-        )
+    x = as_float_array(x, "x")
     if x.ndim not in (2, 3):
         raise ValueError(
             "`x` should be one feature map of shape (H, W) or (H, W, C) (no batch axis). "
@@ -96,13 +85,6 @@ def _check_feature_map(x):
         )
     if x.size == 0:
         raise ValueError(f"`x` should not be empty. Received shape {x.shape}.")
-    if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float64)
-    if np.isnan(x).any():
-        raise ValueError(
-            f"`x` should not contain NaN. Received {int(np.isnan(x).sum())} NaN value(s) "
-            f"in an array of shape {x.shape}."
-        )
     return x
 
 
