@@ -286,3 +286,43 @@ def test_pool_larger_than_input_with_valid():
     ):
         pool2d(np.zeros((4, 4, 2)), pool_size=(3, 5))
     assert pool2d(np.zeros((4, 4, 2)), pool_size=(3, 5), padding="same").shape == (2, 1, 2)
+
+
+# ---------------------------------------------------------------- SciPy reference
+
+
+def _scipy_pool(x, pool_size, strides, mode):
+    """Valid pooling from scipy.ndimage's sliding filters, sampled at each window."""
+    from scipy import ndimage
+
+    (ph, pw), (sh, sw) = pool_size, strides
+    size = (ph, pw) + (1,) * (x.ndim - 2)
+    if mode == "max":
+        filtered = ndimage.maximum_filter(x, size=size, mode="nearest")
+    else:
+        filtered = ndimage.uniform_filter(x, size=size, mode="nearest")
+        if mode == "sum":
+            filtered = filtered * (ph * pw)
+    rows = ph // 2 + sh * np.arange((x.shape[0] - ph) // sh + 1)
+    cols = pw // 2 + sw * np.arange((x.shape[1] - pw) // sw + 1)
+    return filtered[np.ix_(rows, cols)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    height=st.integers(1, 9),
+    width=st.integers(1, 9),
+    channels=st.sampled_from([None, 1, 3]),
+    pool_size=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    strides=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    mode=st.sampled_from(["max", "average", "sum"]),
+    seed=st.integers(0, 2**16),
+)
+def test_valid_pooling_matches_scipy_ndimage(height, width, channels, pool_size, strides, mode,
+                                            seed):
+    assume(pool_size[0] <= height and pool_size[1] <= width)
+    shape = (height, width) if channels is None else (height, width, channels)
+    x = np.random.default_rng(seed).normal(size=shape)
+    expected = _scipy_pool(x, pool_size, strides, mode)
+    result = pool2d(x, pool_size=pool_size, strides=strides, padding="valid", mode=mode)
+    np.testing.assert_allclose(result, expected, rtol=1e-10, atol=1e-12)
