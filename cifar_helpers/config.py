@@ -31,30 +31,34 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def quick_mode():
+def quick_mode(environ=None):
     """Return True when ``CIFAR_COURSE_QUICK`` asks for quick runs.
 
     Quick runs train on a small subset for one epoch, so that CI can execute
     every notebook in minutes. Students leave the variable unset.
 
+    Parameters
+    ----------
+    environ : mapping, optional
+        Where to read the variable; defaults to ``os.environ``.
+
     Examples
     --------
-    >>> import os
-    >>> os.environ["CIFAR_COURSE_QUICK"] = "1"
-    >>> quick_mode()
+    >>> quick_mode({"CIFAR_COURSE_QUICK": "1"})
     True
-    >>> os.environ["CIFAR_COURSE_QUICK"] = "0"
-    >>> quick_mode()
-    False
+    >>> quick_mode({"CIFAR_COURSE_QUICK": "0"}), quick_mode({})
+    (False, False)
     """
-    value = os.environ.get(QUICK_ENV, "").strip().lower()
+    environ = os.environ if environ is None else environ
+    raw = environ.get(QUICK_ENV, "")
+    value = raw.strip().lower()
     if value in _TRUE:
         return True
     if value in _FALSE:
         return False
     raise ValueError(
         f"{QUICK_ENV} should be one of {sorted(_TRUE | _FALSE - {''})} (or unset). "
-        f"Received {QUICK_ENV}={os.environ[QUICK_ENV]!r}."
+        f"Received {QUICK_ENV}={raw!r}."
     )
 
 
