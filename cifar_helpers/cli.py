@@ -160,6 +160,9 @@ def main(argv=None):
     """Run the ``cifar-course`` command; return its exit status."""
     args = _parser().parse_args(argv)
     command = {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command]
+    from .notebook import quiet_tensorflow
+
+    quiet_tensorflow()  # every command uses Keras; keep TensorFlow's C++ start-up log off stderr
     try:
         return command(args)
     except (FileNotFoundError, ValueError, OSError) as exc:

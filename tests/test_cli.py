@@ -108,3 +108,16 @@ def test_entry_point_is_installed():
     result = subprocess.run([*command, "--help"], capture_output=True, text=True, check=True)
     for word in ("train", "evaluate", "predict"):
         assert word in result.stdout
+
+
+def test_error_in_a_real_process_is_one_line_without_tensorflow_noise(saved_model, tmp_path):
+    not_a_photo = tmp_path / "notes.jpg"
+    not_a_photo.write_text("this is text, not a JPEG")
+    executable = shutil.which("cifar-course")
+    command = [executable] if executable else [sys.executable, "-m", "cifar_helpers.cli"]
+    result = subprocess.run([*command, "predict", str(saved_model), str(not_a_photo)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("cifar-course predict: error: 'notes.jpg' is not an image")
