@@ -8,6 +8,8 @@ inside the functions, and no global style is changed.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .data import CLASS_NAMES
@@ -19,6 +21,7 @@ __all__ = [
     "plot_image_grid",
     "plot_learning_curves",
     "plot_misclassified",
+    "plot_number_grid",
     "plot_per_class_accuracy",
     "plot_top_k",
 ]
@@ -461,3 +464,70 @@ def plot_feature_maps(outputs, max_channels=8, fig=None):
                 ax.set_title(label, fontsize=7)
     fig.tight_layout()
     return fig
+
+
+#: Outline colours of successive windows in `plot_number_grid`.
+WINDOW_COLOURS = ("crimson", "darkorange", "purple", "green")
+
+
+def plot_number_grid(values, title="", windows=(), texts=None, shade=None, cmap="Blues",
+                     vmin=None, vmax=None, fontsize=10, ax=None):
+    """Draw a small 2-D array as a grid of cells with their numbers written in.
+
+    The picture of every hand-worked example: an image, a kernel or a feature
+    map, with kernel windows outlined and zero padding greyed out.
+
+    Parameters
+    ----------
+    values : (H, W) array_like
+    title : str
+    windows : sequence of (row_slice, col_slice)
+        Windows to outline, in crimson, dark orange, purple, green, then again.
+    texts : (H, W) nested sequence of str, optional
+        Text to write in each cell instead of its value (e.g. ``"1·0"``).
+    shade : (H, W) bool ndarray, optional
+        Cells drawn grey, e.g. the zeros of padding.
+    cmap : str
+        Colour map of the cells. By default the colours stay light
+        (``vmin``/``vmax`` are widened) so that the numbers remain readable.
+    vmin, vmax : float, optional
+    fontsize : float
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> ax = plot_number_grid([[1, 0], [2, 5]], windows=[(slice(0, 1), slice(0, 2))])
+    >>> [text.get_text() for text in ax.texts], len(ax.patches)
+    (['1', '0', '2', '5'], 1)
+    """
+    from matplotlib.patches import Rectangle
+
+    values = np.asarray(values)
+    if values.ndim != 2 or values.size == 0:
+        raise ValueError(
+            f"`values` should be a non-empty 2-D array. Received shape {values.shape}."
+        )
+    ax = _new_axes(ax, (0.6 * values.shape[1] + 1, 0.6 * values.shape[0] + 1))
+    colours = values.astype(float)
+    if shade is not None:
+        colours = np.where(shade, np.nan, colours)
+    low, high = np.nanmin(colours), np.nanmax(colours)
+    vmin = low - 0.5 * (high - low) if vmin is None else vmin
+    vmax = high * 1.6 + 1 if vmax is None else vmax
+    ax.imshow(np.ma.masked_invalid(colours), cmap=cmap, vmin=vmin, vmax=vmax)
+    if shade is not None:
+        ax.imshow(np.where(shade, 0.8, np.nan), cmap="Greys", vmin=0, vmax=1.5)
+    for (row, col), value in np.ndenumerate(values):
+        text = texts[row][col] if texts is not None else f"{value:g}"
+        ax.text(col, row, text, ha="center", va="center", fontsize=fontsize)
+    for (rows, cols), colour in zip(windows, itertools.cycle(WINDOW_COLOURS)):
+        ax.add_patch(Rectangle((cols.start - 0.5, rows.start - 0.5), cols.stop - cols.start,
+                               rows.stop - rows.start, fill=False, edgecolor=colour, lw=3))
+    ax.set_xticks(range(values.shape[1]))
+    ax.set_yticks(range(values.shape[0]))
+    ax.set_title(title)
+    return ax

@@ -224,3 +224,32 @@ def test_importing_loads_neither_pyplot_nor_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_plot_number_grid_writes_values_outlines_windows_and_shades():
+    from cifar_helpers.plotting import WINDOW_COLOURS, plot_number_grid
+
+    values = np.array([[1, 0, 2], [3, 4, 5]])
+    shade = np.zeros(values.shape, dtype=bool)
+    shade[0, 0] = True
+    windows = [(slice(0, 2), slice(0, 2)), (slice(0, 2), slice(1, 3))]
+    ax = plot_number_grid(values, "t", windows=windows, shade=shade)
+    assert [t.get_text() for t in ax.texts] == ["1", "0", "2", "3", "4", "5"]
+    assert ax.get_title() == "t"
+    rectangles = ax.patches
+    assert [(r.get_x(), r.get_y(), r.get_width(), r.get_height()) for r in rectangles] == [
+        (-0.5, -0.5, 2, 2), (0.5, -0.5, 2, 2)]
+    assert [r.get_edgecolor() for r in rectangles] == [
+        matplotlib.colors.to_rgba(c) for c in WINDOW_COLOURS[:2]]
+    assert len(ax.images) == 2  # the values, then the grey padding layer
+    texts = [["a", "b", "c"], ["d", "e", "f"]]
+    assert [t.get_text() for t in plot_number_grid(values, texts=texts).texts] == list("abcdef")
+    plt.close("all")
+
+
+@pytest.mark.parametrize("values", [np.zeros(3), np.zeros((0, 2)), np.zeros((2, 2, 2))])
+def test_plot_number_grid_needs_a_2d_array(values):
+    from cifar_helpers.plotting import plot_number_grid
+
+    with pytest.raises(ValueError, match=r"non-empty 2-D array. Received shape"):
+        plot_number_grid(values)
