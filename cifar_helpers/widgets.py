@@ -291,6 +291,20 @@ def _guarded(message, update):
     return run
 
 
+class _Syncing:
+    """A flag that is on while a widget sets its own controls (``with syncing: ...``),
+    so that the controls' observers can ignore those changes."""
+
+    def __init__(self):
+        self.on = False
+
+    def __enter__(self):
+        self.on = True
+
+    def __exit__(self, *exc_info):
+        self.on = False
+
+
 class _CourseWidget(widgets.VBox):
     """A ``VBox`` whose text form says what it is, not ``VBox(children=…)``.
 
@@ -373,7 +387,7 @@ def convolution_stepper(image=None, kernel=None):
     arithmetic = widgets.HTML()
     readout, message = _readout(), _message()
     result = {}
-    syncing = {"on": False}
+    syncing = _Syncing()
 
     def recompute():
         image = images[image_choice.value]
@@ -437,17 +451,14 @@ def convolution_stepper(image=None, kernel=None):
                          f" &nbsp;·&nbsp; output size {output.shape[0]}×{output.shape[1]}")
 
     def on_kernel_choice(change):
-        if syncing["on"] or change["new"] == "custom":
+        if syncing.on or change["new"] == "custom":
             return
-        syncing["on"] = True
-        try:
+        with syncing:
             kernel_text.value = _kernel_text(named[change["new"]])
-        finally:
-            syncing["on"] = False
         full_update()
 
     def on_kernel_text(_change):
-        if not syncing["on"]:
+        if not syncing.on:
             try:
                 typed = parse_kernel(kernel_text.value)
             except ValueError:
@@ -455,11 +466,8 @@ def convolution_stepper(image=None, kernel=None):
             chosen = named.get(kernel_choice.value)
             if typed is None or chosen is None or typed.shape != chosen.shape or \
                     not np.array_equal(typed, chosen):
-                syncing["on"] = True
-                try:
+                with syncing:
                     kernel_choice.value = "custom"
-                finally:
-                    syncing["on"] = False
         full_update()
 
     def full():
@@ -620,15 +628,12 @@ def filter_explorer(images=None):
     timing = widgets.HTML()
     readout, message = _readout(), _message()
     result = {}
-    syncing = {"on": False}
+    syncing = _Syncing()
 
     def set_cells(kernel):
-        syncing["on"] = True
-        try:
+        with syncing:
             for cell, value in zip(cells, np.asarray(kernel, dtype=float).ravel(), strict=True):
                 cell.value = _fmt(value)
-        finally:
-            syncing["on"] = False
 
     def typed_kernel():
         values = [_parse_number(cell.value, f"(row {k // 3 + 1}, column {k % 3 + 1})")
@@ -668,7 +673,7 @@ def filter_explorer(images=None):
             update()
 
     def on_cell(_change):
-        if syncing["on"]:
+        if syncing.on:
             return
         try:
             typed = typed_kernel()
@@ -676,11 +681,8 @@ def filter_explorer(images=None):
             typed = None
         if choice.value != "custom" and (
                 typed is None or not np.array_equal(typed, np.asarray(FILTERS[choice.value]))):
-            syncing["on"] = True
-            try:
+            with syncing:
                 choice.value = "custom"
-            finally:
-                syncing["on"] = False
         update()
 
     choice.observe(on_choice, names="value")
@@ -1175,7 +1177,7 @@ def feature_map_explorer(model, images=None):
     readout, message = _readout(), _message()
     result = {}
     cache = {}
-    syncing = {"on": False}
+    syncing = _Syncing()
 
     def activations_of(name):
         if name not in cache:
@@ -1195,12 +1197,9 @@ def feature_map_explorer(model, images=None):
                    if np.ndim(out) == 4]
         if not spatial:
             raise ValueError("This model has no layer with (H, W, C) feature maps.")
-        syncing["on"] = True
-        try:
+        with syncing:
             layer_choice.options = spatial
             layer_choice.value = spatial[0]
-        finally:
-            syncing["on"] = False
 
     def redraw():
         if not layer_choice.options:
@@ -1219,7 +1218,7 @@ def feature_map_explorer(model, images=None):
     update = _guarded(message, redraw)
 
     def on_change(_change):
-        if not syncing["on"]:
+        if not syncing.on:
             update()
 
     image_choice.observe(on_change, names="value")
