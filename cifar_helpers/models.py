@@ -22,6 +22,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from .config import model_path
 
 __all__ = [
@@ -29,10 +31,15 @@ __all__ = [
     "SEED_LEARNING_RATE",
     "SEED_MOMENTUM",
     "SEED_PARAMETERS",
+    "CIFAR10_MEAN",
+    "CIFAR10_STD",
+    "FAST_WIDTHS",
+    "build_fast_model",
     "build_seed_model",
     "keras2_decay_schedule",
     "keras2_learning_rate",
     "layer_outputs",
+    "patch_whitening_kernel",
     "load_model",
     "load_or_train_seed_model",
     "save_model",
@@ -45,6 +52,11 @@ SEED_MOMENTUM = 0.9
 SEED_DECAY = 0.01 / 25
 #: Trainable parameters of the tutorial's network on 32x32x3 inputs, 10 classes.
 SEED_PARAMETERS = 4_210_090
+#: Per-channel mean and standard deviation of CIFAR-10's training pixels, scaled to [0, 1].
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+#: Channels of the three conv groups of `build_fast_model` (airbench94's widths).
+FAST_WIDTHS = (64, 256, 256)
 #: Images per class and epochs of the stand-in model `load_or_train_seed_model` trains.
 QUICK_PER_CLASS = 100
 QUICK_EPOCHS = 1
@@ -219,6 +231,216 @@ def build_seed_model(
     return model
 
 
+def patch_whitening_kernel(images, patch_size=2, eps=5e-4):
+    """Conv weights that whiten image patches: the fast models' first layer.
+
+    The covariance of all ``patch_size x patch_size x C`` patches of the
+    (normalised) images is diagonalised; each eigenvector ``v`` divided by
+    ``sqrt(eigenvalue + eps)`` becomes a filter, and so does its negative. A
+    convolution with these filters turns patches into decorrelated features of
+    unit variance, which lets the next layers learn faster (the airbench
+    recipe's first layer; it stays frozen during training).
+
+    Parameters
+    ----------
+    images : (N, H, W, C) float ndarray
+        Training images scaled to [0, 1] (a few thousand are enough).
+    patch_size : int
+    eps : float
+        Added to the eigenvalues, so near-empty directions are not blown up.
+
+    Returns
+    -------
+    (patch_size, patch_size, C, 2 * patch_size**2 * C) float32 ndarray
+        A Conv2D kernel (Keras' layout); filters ``k`` and ``k + patch_size**2 * C``
+        are each other's negatives.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> kernel = patch_whitening_kernel(rng.random((64, 8, 8, 3)))
+    >>> kernel.shape
+    (2, 2, 3, 24)
+    >>> bool(np.allclose(kernel[..., :12], -kernel[..., 12:]))
+    True
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(
+            "`images` should be float images of shape (N, H, W, C), scaled to [0, 1]. "
+            f"Received dtype {images.dtype}, shape {images.shape}."
+        )
+    if not isinstance(patch_size, int) or not 1 <= patch_size <= min(images.shape[1:3]):
+        raise ValueError(
+            f"`patch_size` should be an int from 1 to {min(images.shape[1:3])}. "
+            f"Received patch_size={patch_size!r}."
+        )
+    channels = images.shape[-1]
+    mean = np.asarray(CIFAR10_MEAN if channels == 3 else 0.5, dtype=np.float64)
+    std = np.asarray(CIFAR10_STD if channels == 3 else 0.25, dtype=np.float64)
+    normalised = (images.astype(np.float64) - mean) / std
+    windows = np.lib.stride_tricks.sliding_window_view(normalised, (patch_size, patch_size),
+                                                       axis=(1, 2))
+    # windows: (N, H', W', C, p, p) -> patches as (p, p, C) vectors, Keras' kernel order.
+    patches = windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, patch_size * patch_size * channels)
+    if len(patches) < patches.shape[1]:
+        raise ValueError(
+            f"`images` should give at least {patches.shape[1]} patches to estimate their "
+            f"covariance. Received {len(patches)}."
+        )
+    covariance = np.cov(patches, rowvar=False)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    filters = eigenvectors / np.sqrt(eigenvalues + eps)  # one filter per column
+    filters = np.concatenate([filters, -filters], axis=1)
+    return filters.reshape(patch_size, patch_size, channels, -1).astype(np.float32)
+
+
+def build_fast_model(
+    widths=FAST_WIDTHS,
+    num_classes=10,
+    input_shape=(32, 32, 3),
+    batch_norm=True,
+    whitening_kernel=None,
+    stem_width=24,
+    activation="gelu",
+    logit_scale=1 / 9,
+    batch_norm_momentum=0.4,
+    identity_init=True,
+    name="fast_cnn",
+):
+    """A small, fast VGG-style CIFAR-10 network in the spirit of airbench94.
+
+    ``Normalization (CIFAR-10 mean/std) -> Conv2D(stem_width, 2x2, valid) -> act``,
+    then for each width ``w`` a conv group
+    ``Conv2D(w, 3x3, same) -> MaxPooling2D(2) -> BatchNorm -> act -> Conv2D(w, 3x3, same)
+    -> BatchNorm -> act``, then ``GlobalMaxPooling2D -> Dense(num_classes, no bias)
+    -> x logit_scale -> softmax``. With three groups a 32x32 input shrinks to
+    31, 15, 7 and 3 pixels on a side.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Channels of each conv group; ``(64, 256, 256)`` (fast-94) has 1.97 M
+        parameters, ``(32, 128, 128)`` about 0.5 M.
+    num_classes : int
+    input_shape : tuple of 3 ints
+        ``(H, W, C)``; inputs are floats in [0, 1], as for `build_seed_model`
+        (so `cifar_helpers.predict.predict_image` works with both).
+    batch_norm : bool
+        False drops the BatchNorm layers (and gives the convolutions biases),
+        to show what BatchNorm buys.
+    whitening_kernel : ndarray, optional
+        From `patch_whitening_kernel`: the stem's frozen weights (then its shape
+        fixes `stem_width`). None trains an ordinary stem.
+    stem_width : int
+        Filters of the 2x2 stem when no `whitening_kernel` is given.
+    activation : str
+        Any Keras activation name ("gelu" as in airbench, "relu"...).
+    logit_scale : float
+        The logits are multiplied by this before the softmax (airbench: 1/9).
+    batch_norm_momentum : float
+        Keras' momentum for the running statistics (0.4 is PyTorch's 0.6).
+    identity_init : bool
+        Start the first ``min(in, out)`` filters of every 3x3 convolution as
+        identity filters (PyTorch's ``dirac_``, as airbench does), so the fresh
+        network passes its input through. The other weights are drawn as
+        PyTorch draws them, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``: with BatchNorm
+        the scale of the weights sets the effective learning rate, and the
+        recipes' learning rates were tuned with that scale.
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled; `cifar_helpers.recipes.train_fast` compiles and trains it.
+
+    Examples
+    --------
+    >>> model = build_fast_model(widths=(32, 128, 128))
+    >>> model.count_params()
+    498656
+    >>> model.output_shape
+    (None, 10)
+    """
+    widths = tuple(widths) if isinstance(widths, (tuple, list)) else None
+    if not widths or not all(isinstance(w, int) and w > 0 for w in widths):
+        raise ValueError(
+            "`widths` should be a non-empty sequence of positive ints, e.g. (64, 256, 256). "
+            f"Received widths={widths!r}."
+        )
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(
+            f"`num_classes` should be an int >= 2. Received num_classes={num_classes!r}."
+        )
+    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else ()
+    if len(shape) != 3 or not all(isinstance(n, int) and n > 0 for n in shape):
+        raise ValueError(
+            f"`input_shape` should be (H, W, C) with positive ints. Received {input_shape!r}."
+        )
+    smallest = min(shape[:2]) - 1
+    for _ in widths:
+        smallest //= 2
+    if smallest < 1:
+        raise ValueError(
+            f"`input_shape` {shape} is too small for {len(widths)} conv groups: each one "
+            "halves the image; use bigger images or fewer groups."
+        )
+    if whitening_kernel is not None:
+        whitening_kernel = np.asarray(whitening_kernel, dtype=np.float32)
+        if whitening_kernel.ndim != 4 or whitening_kernel.shape[2] != shape[2]:
+            raise ValueError(
+                f"`whitening_kernel` should have shape (k, k, {shape[2]}, filters), as "
+                f"`patch_whitening_kernel` returns. Received shape {whitening_kernel.shape}."
+            )
+        stem_width = whitening_kernel.shape[-1]
+    import keras
+    from keras import layers
+
+    channels = shape[2]
+    mean = list(CIFAR10_MEAN) if channels == 3 else [0.5] * channels
+    variance = [s * s for s in CIFAR10_STD] if channels == 3 else [0.0625] * channels
+    inputs = keras.Input(shape=shape, name="image")
+    x = layers.Normalization(mean=mean, variance=variance, name="normalize")(inputs)
+    kernel_size = whitening_kernel.shape[0] if whitening_kernel is not None else 2
+    stem = layers.Conv2D(stem_width, kernel_size, padding="valid", use_bias=False, name="stem")
+    x = stem(x)
+    if whitening_kernel is not None:
+        stem.set_weights([whitening_kernel])
+        stem.trainable = False
+    x = layers.Activation(activation, name="stem_act")(x)
+    # PyTorch's default initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    def torch_init():
+        return keras.initializers.VarianceScaling(1 / 3, mode="fan_in", distribution="uniform")
+
+    convs = []
+    for group, width in enumerate(widths, start=1):
+        for half in (1, 2):
+            conv = layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm,
+                                 kernel_initializer=torch_init(), name=f"group{group}_conv{half}")
+            x = conv(x)
+            convs.append(conv)
+            if half == 1:
+                x = layers.MaxPooling2D(2, name=f"group{group}_pool")(x)
+            if batch_norm:
+                x = layers.BatchNormalization(momentum=batch_norm_momentum, epsilon=1e-5,
+                                              scale=False, name=f"group{group}_bn{half}")(x)
+            x = layers.Activation(activation, name=f"group{group}_act{half}")(x)
+    x = layers.GlobalMaxPooling2D(name="global_max")(x)
+    x = layers.Dense(num_classes, use_bias=False, kernel_initializer=torch_init(),
+                     name="logits")(x)
+    x = layers.Rescaling(logit_scale, name="logit_scale")(x)
+    outputs = layers.Activation("softmax", dtype="float32", name="output")(x)
+    model = keras.Model(inputs, outputs, name=name)
+    if identity_init:
+        for conv in convs:
+            kernel = np.array(conv.kernel)
+            size, _, channels_in, channels_out = kernel.shape
+            n = min(channels_in, channels_out)
+            kernel[..., :n] = 0.0
+            kernel[size // 2, size // 2, np.arange(n), np.arange(n)] = 1.0
+            conv.kernel.assign(kernel)
+    return model
+
+
 def save_model(model, path):
     """Save `model` to a ``.keras`` file atomically.
 
@@ -300,6 +522,9 @@ def load_model(path):
         )
     import keras
 
+    from .recipes import register_keras_objects
+
+    register_keras_objects()  # the fast recipes' optimizer and schedule
     try:
         return keras.models.load_model(path)
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:

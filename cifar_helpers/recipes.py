@@ -1,0 +1,582 @@
+"""Training recipes that get a small CNN to 90-94% on CIFAR-10 on a laptop CPU.
+
+The ideas come from the fastest published CIFAR-10 recipes (Keller Jordan's
+airbench94 and David Page's "How to train your ResNet"), rewritten in Keras:
+
+- `build_fast_model` (in `cifar_helpers.models`): a VGG-style net with BatchNorm
+  and a frozen, patch-whitening first layer (`patch_whitening_kernel`);
+- big batches (1024) with Nesterov SGD, PyTorch-style weight decay and a
+  64-times learning rate for the BatchNorm biases (`BiasScaledSGD`);
+- a learning rate that warms up then decays linearly to zero
+  (`TriangularSchedule`, values from `triangular_learning_rate`);
+- label smoothing (Keras' ``CategoricalCrossentropy(label_smoothing=...)``);
+- random crops and alternating flips, vectorized over whole batches
+  (`cifar_helpers.augmentation`);
+- test-time augmentation: average the predictions for mirrored and shifted
+  copies (`predict_tta`).
+
+`FastConfig` names one recipe, `CONFIGS` holds the benchmark's ``fast-90`` and
+``fast-94``, and `train_fast` trains one and reports its accuracy and wall time.
+Keras is imported inside the functions, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+
+import numpy as np
+
+from .augmentation import alternating_flip_mask, augment_batch, flip_images, shift_images
+
+__all__ = [
+    "CONFIGS",
+    "BiasScaledSGD",  # noqa: F822  (built on first access by the module's __getattr__)
+    "FastConfig",
+    "FastResult",
+    "ladder_configs",
+    "seconds_per_image",
+    "TriangularSchedule",  # noqa: F822
+    "predict_tta",
+    "train_fast",
+    "train_validation_split",
+    "triangular_learning_rate",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class FastConfig:
+    """One training recipe for `train_fast`; change a field with ``dataclasses.replace``.
+
+    The defaults are airbench94's hyperparameters translated to Keras' mean
+    loss: its per-1024-image learning rate 11.5 and weight decay 0.0153 become
+    a peak learning rate of 1.5 and an L2 coefficient of 1.33e-3.
+
+    Attributes
+    ----------
+    name : str
+    widths : tuple of int
+        Channels of the conv groups (see `cifar_helpers.models.build_fast_model`).
+    epochs, batch_size : int
+    learning_rate : float
+        The peak (or constant) learning rate, for the batch's mean loss.
+    momentum : float
+        Nesterov momentum.
+    weight_decay : float
+        PyTorch-style L2: ``weight_decay * w`` is added to every gradient.
+    bias_lr_scale : float
+        BatchNorm biases learn this many times faster (airbench: 64).
+    label_smoothing : float
+    schedule : {"triangle", "constant"}
+    warmup_fraction : float
+        Share of the steps spent warming up (triangle schedule).
+    batch_norm, whitening : bool
+        BatchNorm layers; a frozen patch-whitening stem.
+    activation : str
+    crop_pad : int
+        Random translations up to this many pixels (0: none).
+    flip : {"alternating", "random", "none"}
+    tta : bool
+        Also report accuracy with test-time augmentation.
+    """
+
+    name: str = "fast"
+    widths: tuple = (64, 256, 256)
+    epochs: int = 10
+    batch_size: int = 1024
+    learning_rate: float = 1.5
+    momentum: float = 0.85
+    weight_decay: float = 1.33e-3
+    bias_lr_scale: float = 64.0
+    label_smoothing: float = 0.2
+    schedule: str = "triangle"
+    warmup_fraction: float = 0.2
+    batch_norm: bool = True
+    whitening: bool = True
+    activation: str = "gelu"
+    crop_pad: int = 2
+    flip: str = "alternating"
+    tta: bool = True
+
+    def __post_init__(self):
+        if self.schedule not in ("triangle", "constant"):
+            raise ValueError(
+                f"`schedule` should be 'triangle' or 'constant'. Received {self.schedule!r}."
+            )
+        if self.flip not in ("alternating", "random", "none"):
+            raise ValueError(
+                f"`flip` should be 'alternating', 'random' or 'none'. Received {self.flip!r}."
+            )
+        for field in ("epochs", "batch_size"):
+            value = getattr(self, field)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{field}` should be a positive int. Received {value!r}.")
+        if not self.learning_rate > 0:
+            raise ValueError(
+                f"`learning_rate` should be > 0. Received {self.learning_rate!r}."
+            )
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(
+                f"`label_smoothing` should be in [0, 1). Received {self.label_smoothing!r}."
+            )
+
+
+#: The benchmark's recipes (``benchmarks/train_speed.py``); epochs were set from
+#: the measured time per epoch on the course's 2-core machine.
+CONFIGS = {
+    "fast-90": FastConfig(name="fast-90", widths=(32, 128, 128), epochs=13),
+    "fast-94": FastConfig(name="fast-94", widths=(64, 256, 256), epochs=14),
+}
+
+
+def ladder_configs(widths=(16, 64, 64), epochs=4):
+    """Notebook 11's ladder: one recipe per idea, each adding one change to the last.
+
+    Every rung trains the same small network for the same number of epochs, so
+    what changes from one rung to the next is the idea named in its label.
+
+    Returns
+    -------
+    list of (str, FastConfig)
+        The first rung has no BatchNorm; the last one is (almost) the fast-90/94
+        recipe at a smaller width and budget. Test-time augmentation, which
+        needs no training, is measured on the last rung's model.
+
+    Examples
+    --------
+    >>> [label for label, _ in ladder_configs()][:2]
+    ['no BatchNorm, lr 0.05', '+ BatchNorm, lr 0.5']
+    """
+    plain = FastConfig(
+        name="ladder", widths=tuple(widths), epochs=epochs, learning_rate=0.05,
+        schedule="constant", label_smoothing=0.0, batch_norm=False, whitening=False,
+        activation="relu", crop_pad=0, flip="none", bias_lr_scale=1.0, tta=False,
+    )
+    steps = [
+        ("no BatchNorm, lr 0.05", {}),
+        ("+ BatchNorm, lr 0.5", {"batch_norm": True, "learning_rate": 0.5}),
+        ("+ crops and flips", {"crop_pad": 2, "flip": "alternating"}),
+        ("+ warm-up/decay schedule, peak lr 1.5", {"schedule": "triangle",
+                                                   "learning_rate": 1.5}),
+        ("+ label smoothing 0.2", {"label_smoothing": 0.2}),
+        ("+ whitened stem, GELU, BN biases x64", {"whitening": True, "activation": "gelu",
+                                                   "bias_lr_scale": 64.0}),
+    ]
+    rungs, config = [], plain
+    for label, changes in steps:
+        config = dataclasses.replace(config, **changes)
+        rungs.append((label, config))
+    return rungs
+
+
+def seconds_per_image(model, images, labels, batch_size, steps=5, warmup=2):
+    """Measured training time per image of `model` at `batch_size` (compiled model).
+
+    Runs `warmup` untimed steps (tracing) and then `steps` timed ones on
+    batches cut from `images`/`labels` (one-hot), cycling through them.
+
+    Returns
+    -------
+    float
+        Wall seconds per training image.
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    if len(images) < batch_size or len(labels) != len(images):
+        raise ValueError(
+            f"`images` and `labels` should hold at least batch_size={batch_size} matching "
+            f"examples. Received {len(images)} images and {len(labels)} labels."
+        )
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"`steps` should be a positive int. Received {steps!r}.")
+    batches = len(images) // batch_size
+
+    def batch(i):
+        first = (i % batches) * batch_size
+        x = images[first:first + batch_size]
+        if x.dtype == np.uint8:
+            x = x.astype(np.float32) / np.float32(255)
+        return x, labels[first:first + batch_size]
+
+    for i in range(warmup):
+        model.train_on_batch(*batch(i))
+    start = time.perf_counter()
+    for i in range(steps):
+        model.train_on_batch(*batch(warmup + i))
+    return (time.perf_counter() - start) / (steps * batch_size)
+
+
+def triangular_learning_rate(step, peak, total_steps, warmup_fraction=0.2, start_factor=0.2):
+    """The triangle schedule's learning rate at `step` (NumPy; the reference values).
+
+    It rises linearly from ``start_factor * peak`` at step 0 to `peak` at
+    ``int(warmup_fraction * total_steps)``, then falls linearly to 0 at
+    `total_steps` (and stays 0 after).
+
+    Examples
+    --------
+    >>> [float(triangular_learning_rate(s, 1.0, 10)) for s in (0, 1, 2, 6, 10)]
+    [0.2, 0.6, 1.0, 0.5, 0.0]
+    """
+    if not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
+        raise ValueError(f"`total_steps` should be a positive int. Received {total_steps!r}.")
+    if not 0 <= warmup_fraction < 1:
+        raise ValueError(f"`warmup_fraction` should be in [0, 1). Received {warmup_fraction!r}.")
+    peak_step = int(warmup_fraction * total_steps)
+    factor = np.interp(step, [0, peak_step, total_steps], [start_factor, 1.0, 0.0])
+    return peak * factor
+
+
+def train_validation_split(images, labels, validation_size=5000, seed=0):
+    """Hold out `validation_size` random training examples for choosing hyperparameters.
+
+    Returns
+    -------
+    (x_train, y_train), (x_val, y_val)
+
+    Examples
+    --------
+    >>> (a, _), (b, _) = train_validation_split(np.arange(10), np.arange(10), 3)
+    >>> len(a), len(b), sorted(set(a) | set(b)) == list(range(10))
+    (7, 3, True)
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    if len(images) != len(labels):
+        raise ValueError(
+            f"`labels` should have one entry per image. Received {len(labels)} labels for "
+            f"{len(images)} images."
+        )
+    if not isinstance(validation_size, (int, np.integer)) or not 0 < validation_size < len(images):
+        raise ValueError(
+            f"`validation_size` should be an int from 1 to {len(images) - 1}. "
+            f"Received {validation_size!r}."
+        )
+    order = np.random.default_rng(seed).permutation(len(images))
+    val, train = np.sort(order[:validation_size]), np.sort(order[validation_size:])
+    return (images[train], labels[train]), (images[val], labels[val])
+
+
+@functools.cache
+def _make_schedule():
+    import keras
+
+    @keras.saving.register_keras_serializable(package="cifar_helpers")
+    class TriangularSchedule(keras.optimizers.schedules.LearningRateSchedule):
+        """Linear warm-up to `peak`, then linear decay to 0 (see `triangular_learning_rate`)."""
+
+        def __init__(self, peak, total_steps, warmup_fraction=0.2, start_factor=0.2):
+            # The checks live in triangular_learning_rate; run them once here.
+            triangular_learning_rate(0, peak, total_steps, warmup_fraction, start_factor)
+            self.peak = float(peak)
+            self.total_steps = int(total_steps)
+            self.warmup_fraction = float(warmup_fraction)
+            self.start_factor = float(start_factor)
+
+        def __call__(self, step):
+            from keras import ops
+
+            step = ops.cast(step, "float32")
+            peak_step = float(max(int(self.warmup_fraction * self.total_steps), 0))
+            total = float(self.total_steps)
+            if peak_step > 0:
+                rising = self.start_factor + (1.0 - self.start_factor) * step / peak_step
+            else:
+                rising = ops.ones_like(step)
+            falling = (total - step) / max(total - peak_step, 1.0)
+            factor = ops.where(step < peak_step, rising, ops.maximum(falling, 0.0))
+            return self.peak * factor
+
+        def get_config(self):
+            return {
+                "peak": self.peak,
+                "total_steps": self.total_steps,
+                "warmup_fraction": self.warmup_fraction,
+                "start_factor": self.start_factor,
+            }
+
+    return TriangularSchedule
+
+
+@functools.cache
+def _make_optimizer():
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="cifar_helpers")
+    class BiasScaledSGD(keras.optimizers.SGD):
+        """SGD with PyTorch-style weight decay and faster-learning BatchNorm biases.
+
+        ``gradient + weight_decay * w`` replaces each gradient before momentum (as
+        ``torch.optim.SGD(weight_decay=...)`` does; Keras' own ``weight_decay`` is
+        decoupled), and BatchNorm biases (``beta``) use ``bias_lr_scale`` times the
+        learning rate with ``weight_decay / bias_lr_scale``, so they decay at the
+        same rate as the other weights (airbench's bias scaler).
+        """
+
+        def __init__(self, *args, l2=0.0, bias_lr_scale=1.0, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.l2 = float(l2)
+            self.bias_lr_scale = float(bias_lr_scale)
+
+        def update_step(self, gradient, variable, learning_rate):
+            l2 = self.l2
+            # On TensorFlow the variable here can be the backend's (named "beta:0").
+            name = str(getattr(variable, "name", "")).split(":")[0].split("/")[-1]
+            if self.bias_lr_scale != 1.0 and name == "beta":
+                learning_rate = ops.multiply(learning_rate, self.bias_lr_scale)
+                l2 = l2 / self.bias_lr_scale
+            if l2:
+                gradient = ops.add(gradient, ops.multiply(ops.cast(variable, gradient.dtype), l2))
+            super().update_step(gradient, variable, learning_rate)
+
+        def get_config(self):
+            config = super().get_config()
+            config.update({"l2": self.l2, "bias_lr_scale": self.bias_lr_scale})
+            return config
+
+    return BiasScaledSGD
+
+
+_CLASSES = {"TriangularSchedule": _make_schedule, "BiasScaledSGD": _make_optimizer}
+
+
+def __getattr__(name):
+    """Build the Keras classes on first use, so importing this module stays cheap."""
+    if name in _CLASSES:
+        return _CLASSES[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def register_keras_objects():
+    """Register the schedule and optimizer with Keras (needed to load a saved fast model)."""
+    for make in _CLASSES.values():
+        make()
+
+
+def _labels_1d(labels, n):
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"`labels` should be {n} integer class labels, shape (N,) or (N, 1). "
+            f"Received dtype {labels.dtype}, shape {labels.shape}."
+        )
+    return labels
+
+
+def _check_uint8_images(images, name):
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise ValueError(
+            f"`{name}` should be uint8 images of shape (N, H, W, C), as `load_cifar10` "
+            f"returns. Received dtype {images.dtype}, shape {images.shape}."
+        )
+    return images
+
+
+def predict_tta(model, images, flip=True, shift=1, batch_size=1000):
+    """Class probabilities averaged over mirrored and shifted copies of each image.
+
+    With ``flip`` each image and its mirror image get equal weight. With
+    ``shift > 0`` (airbench's "level 2") the unshifted pair gets weight 1/2 and
+    the pairs moved by ``(+shift, +shift)`` and ``(-shift, -shift)`` pixels
+    (borders reflected) 1/4 each: 6 forward passes instead of 1.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Takes float images in [0, 1] and returns probabilities.
+    images : (N, H, W, C) uint8 or float ndarray
+        uint8 pixels are scaled to [0, 1] first.
+    flip : bool
+    shift : int
+    batch_size : int
+
+    Returns
+    -------
+    (N, num_classes) float32 ndarray
+        Rows sum to 1.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"`images` should have shape (N, H, W, C). Received {images.shape}.")
+    if not isinstance(shift, (int, np.integer)) or shift < 0:
+        raise ValueError(f"`shift` should be an int >= 0. Received shift={shift!r}.")
+    if images.dtype == np.uint8:
+        images = images.astype(np.float32) / np.float32(255.0)
+
+    def predict_pair(batch):
+        probabilities = model.predict(batch, batch_size=batch_size, verbose=0)
+        if flip:
+            mirrored = model.predict(np.ascontiguousarray(flip_images(batch)),
+                                     batch_size=batch_size, verbose=0)
+            probabilities = (probabilities + mirrored) / 2
+        return probabilities
+
+    result = predict_pair(images)
+    if shift:
+        moved = [predict_pair(np.ascontiguousarray(shift_images(images, d, d)))
+                 for d in (shift, -shift)]
+        result = result / 2 + (moved[0] + moved[1]) / 4
+    return np.asarray(result, dtype=np.float32)
+
+
+@dataclasses.dataclass
+class FastResult:
+    """What `train_fast` returns.
+
+    Attributes
+    ----------
+    config : FastConfig
+    model : keras.Model
+    history : dict of str -> list of float
+        Per epoch: ``loss``, ``accuracy`` (on the augmented training batches),
+        ``seconds`` and ``learning_rate`` (at the epoch's end).
+    train_seconds : float
+        Wall time of the training loop (whitening and model building included).
+    accuracy, tta_accuracy : float or None
+        On the evaluation images, without and with `predict_tta` (None when not measured).
+    eval_seconds : float
+    """
+
+    config: FastConfig
+    model: object
+    history: dict
+    train_seconds: float
+    accuracy: float | None = None
+    tta_accuracy: float | None = None
+    eval_seconds: float = 0.0
+
+    @property
+    def best_accuracy(self):
+        """The accuracy the recipe reports: with TTA when it was measured."""
+        return self.tta_accuracy if self.tta_accuracy is not None else self.accuracy
+
+
+def build_model_for(config, x_train, num_classes=10):
+    """The model `config` describes, with its whitening stem fitted to `x_train` (uint8)."""
+    from .models import build_fast_model, patch_whitening_kernel
+
+    kernel = None
+    if config.whitening:
+        sample = x_train[:5000].astype(np.float32) / np.float32(255.0)
+        kernel = patch_whitening_kernel(sample)
+    return build_fast_model(
+        widths=tuple(config.widths), num_classes=num_classes, input_shape=x_train.shape[1:],
+        batch_norm=config.batch_norm, whitening_kernel=kernel, activation=config.activation,
+    )
+
+
+def compile_for(model, config, steps_per_epoch):
+    """Compile `model` with `config`'s optimizer, schedule and loss."""
+    import keras
+
+    total_steps = config.epochs * steps_per_epoch
+    if config.schedule == "triangle":
+        rate = _make_schedule()(config.learning_rate, total_steps, config.warmup_fraction)
+    else:
+        rate = config.learning_rate
+    optimizer = _make_optimizer()(
+        learning_rate=rate, momentum=config.momentum, nesterov=True,
+        l2=config.weight_decay, bias_lr_scale=config.bias_lr_scale if config.batch_norm else 1.0,
+    )
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def train_fast(config, x_train, y_train, x_eval=None, y_eval=None, seed=0, print_fn=print):
+    """Train `config`'s recipe and measure its accuracy and wall time.
+
+    Parameters
+    ----------
+    config : FastConfig or str
+        A recipe, or a name in `CONFIGS`.
+    x_train : (N, 32, 32, 3) uint8 ndarray
+    y_train : (N,) or (N, 1) int ndarray
+    x_eval, y_eval : optional
+        Held-out images (a validation split while tuning, the test set for the
+        final figure); accuracy is measured on them after training.
+    seed : int
+        Seeds Keras' initialisation, the shuffling and the augmentation.
+    print_fn : callable or None
+        Receives one line per epoch; None prints nothing.
+
+    Returns
+    -------
+    FastResult
+    """
+    import keras
+
+    from .data import one_hot
+    from .training import format_epoch_log
+
+    if isinstance(config, str):
+        if config not in CONFIGS:
+            raise ValueError(f"Unknown recipe {config!r}: expected one of {sorted(CONFIGS)}.")
+        config = CONFIGS[config]
+    if not isinstance(config, FastConfig):
+        raise ValueError(f"`config` should be a FastConfig or a name. Received {config!r}.")
+    x_train = _check_uint8_images(x_train, "x_train")
+    labels = _labels_1d(y_train, len(x_train))
+    num_classes = max(int(labels.max()) + 1, 10)
+    if x_eval is not None:
+        x_eval = _check_uint8_images(x_eval, "x_eval")
+        eval_labels = _labels_1d(y_eval, len(x_eval))
+
+    start = time.perf_counter()
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = build_model_for(config, x_train, num_classes)
+    n = len(x_train)
+    steps = -(-n // config.batch_size)
+    compile_for(model, config, steps)
+    targets = one_hot(labels, num_classes)
+    history = {"loss": [], "accuracy": [], "seconds": [], "learning_rate": []}
+    for epoch in range(config.epochs):
+        epoch_start = time.perf_counter()
+        order = rng.permutation(n)
+        mask = None
+        if config.flip == "alternating":
+            mask = alternating_flip_mask(n, epoch, seed=seed)[order]
+        images = augment_batch(x_train[order], pad=config.crop_pad,
+                               flip=config.flip != "none", seed=rng, flip_mask=mask)
+        epoch_targets = targets[order]
+        loss_sum = correct_sum = 0.0
+        for first in range(0, n, config.batch_size):
+            batch = images[first:first + config.batch_size].astype(np.float32) / np.float32(255)
+            logs = model.train_on_batch(batch, epoch_targets[first:first + config.batch_size],
+                                        return_dict=True)
+            loss_sum += float(logs["loss"]) * len(batch)
+            correct_sum += float(logs["accuracy"]) * len(batch)
+        if not np.isfinite(loss_sum):
+            raise FloatingPointError(
+                f"Training diverged in epoch {epoch + 1} of recipe {config.name!r} (the loss "
+                f"became {loss_sum / n}); lower `learning_rate` (now {config.learning_rate})."
+            )
+        seconds = time.perf_counter() - epoch_start
+        rate = model.optimizer.learning_rate
+        history["loss"].append(loss_sum / n)
+        history["accuracy"].append(correct_sum / n)
+        history["seconds"].append(seconds)
+        history["learning_rate"].append(float(np.asarray(rate)))
+        if print_fn is not None:
+            print_fn(format_epoch_log(epoch, config.epochs,
+                                      {"loss": loss_sum / n, "accuracy": correct_sum / n},
+                                      seconds, history["learning_rate"][-1]))
+    result = FastResult(config, model, history, time.perf_counter() - start)
+    if x_eval is not None:
+        eval_start = time.perf_counter()
+        from .predict import predict_probabilities
+
+        plain = predict_probabilities(model, x_eval, batch_size=1000)
+        result.accuracy = float(np.mean(plain.argmax(-1) == eval_labels))
+        if config.tta:
+            tta = predict_tta(model, x_eval, flip=True, shift=1)
+            result.tta_accuracy = float(np.mean(tta.argmax(-1) == eval_labels))
+        result.eval_seconds = time.perf_counter() - eval_start
+    return result
