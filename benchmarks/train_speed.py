@@ -162,10 +162,10 @@ def main(argv=None):
     score = f"{100 * result['accuracy']:.2f}%"
     if tta is not None:
         score = f"{100 * tta:.2f}% with TTA ({score} without)"
+    seed_note = f"; seed recipe {seed_epoch:.1f} s/epoch" if seed_epoch is not None else ""
     print(f"{args.config}: {split} accuracy {score}; wall time {result['total_seconds'] / 60:.1f} "
           f"min ({result['train_seconds']:.0f} s training, {result['epochs']} epochs, "
-          f"{result['epoch_seconds']:.1f} s/epoch; seed recipe {seed_epoch:.1f} s/epoch); "
-          f"{machine()}")
+          f"{result['epoch_seconds']:.1f} s/epoch{seed_note}); {machine()}")
 
 
 if __name__ == "__main__":

@@ -304,7 +304,7 @@ def build_fast_model(
     stem_width=24,
     activation="gelu",
     logit_scale=1 / 9,
-    batch_norm_momentum=0.4,
+    batch_norm_momentum=0.6,
     identity_init=True,
     name="fast_cnn",
 ):
@@ -339,7 +339,8 @@ def build_fast_model(
     logit_scale : float
         The logits are multiplied by this before the softmax (airbench: 1/9).
     batch_norm_momentum : float
-        Keras' momentum for the running statistics (0.4 is PyTorch's 0.6).
+        Keras' momentum for the running statistics: 0.6 keeps 60% of the old value
+        (PyTorch's momentum=0.4, airbench's setting).
     identity_init : bool
         Start the first ``min(in, out)`` filters of every 3x3 convolution as
         identity filters (PyTorch's ``dirac_``, as airbench does), so the fresh

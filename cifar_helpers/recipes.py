@@ -5,7 +5,7 @@ airbench94 and David Page's "How to train your ResNet"), rewritten in Keras:
 
 - `build_fast_model` (in `cifar_helpers.models`): a VGG-style net with BatchNorm
   and a frozen, patch-whitening first layer (`patch_whitening_kernel`);
-- big batches (1024) with Nesterov SGD, PyTorch-style weight decay and a
+- big batches (512-1024) with Nesterov SGD, PyTorch-style weight decay and a
   64-times learning rate for the BatchNorm biases (`BiasScaledSGD`);
 - a learning rate that warms up then decays linearly to zero
   (`TriangularSchedule`, values from `triangular_learning_rate`);
@@ -22,8 +22,10 @@ Keras is imported inside the functions, so importing this module is cheap.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import logging
 import time
 
 import numpy as np
@@ -122,11 +124,16 @@ class FastConfig:
             )
 
 
-#: The benchmark's recipes (``benchmarks/train_speed.py``); epochs were set from
-#: the measured time per epoch on the course's 2-core machine.
+#: The benchmark's recipes (``benchmarks/train_speed.py``). airbench's learning rate
+#: is scaled to batches of 512 (on 2 CPU cores they cost no more per image than 1024
+#: and give twice the steps). fast-90's width and batch were chosen on the validation
+#: split (89.7% with TTA at 11 epochs); the epochs of both were set from the measured
+#: time per epoch so that each run fits its time target on the course's 2-core machine.
 CONFIGS = {
-    "fast-90": FastConfig(name="fast-90", widths=(32, 128, 128), epochs=13),
-    "fast-94": FastConfig(name="fast-94", widths=(64, 256, 256), epochs=14),
+    "fast-90": FastConfig(name="fast-90", widths=(40, 160, 160), epochs=12, batch_size=512,
+                          learning_rate=0.75),
+    "fast-94": FastConfig(name="fast-94", widths=(64, 256, 256), epochs=16, batch_size=512,
+                          learning_rate=0.75),
 }
 
 
@@ -149,7 +156,7 @@ def ladder_configs(widths=(16, 64, 64), epochs=4):
     ['no BatchNorm, lr 0.05', '+ BatchNorm, lr 0.5']
     """
     plain = FastConfig(
-        name="ladder", widths=tuple(widths), epochs=epochs, learning_rate=0.05,
+        name="ladder", widths=tuple(widths), epochs=epochs, batch_size=512, learning_rate=0.05,
         schedule="constant", label_smoothing=0.0, batch_norm=False, whitening=False,
         activation="relu", crop_pad=0, flip="none", bias_lr_scale=1.0, tta=False,
     )
@@ -157,8 +164,8 @@ def ladder_configs(widths=(16, 64, 64), epochs=4):
         ("no BatchNorm, lr 0.05", {}),
         ("+ BatchNorm, lr 0.5", {"batch_norm": True, "learning_rate": 0.5}),
         ("+ crops and flips", {"crop_pad": 2, "flip": "alternating"}),
-        ("+ warm-up/decay schedule, peak lr 1.5", {"schedule": "triangle",
-                                                   "learning_rate": 1.5}),
+        ("+ warm-up/decay schedule, peak lr 0.75", {"schedule": "triangle",
+                                                    "learning_rate": 0.75}),
         ("+ label smoothing 0.2", {"label_smoothing": 0.2}),
         ("+ whitened stem, GELU, BN biases x64", {"whitening": True, "activation": "gelu",
                                                    "bias_lr_scale": 64.0}),
@@ -198,11 +205,12 @@ def seconds_per_image(model, images, labels, batch_size, steps=5, warmup=2):
             x = x.astype(np.float32) / np.float32(255)
         return x, labels[first:first + batch_size]
 
-    for i in range(warmup):
-        model.train_on_batch(*batch(i))
-    start = time.perf_counter()
-    for i in range(steps):
-        model.train_on_batch(*batch(warmup + i))
+    with _no_retracing_warnings():
+        for i in range(warmup):
+            model.train_on_batch(*batch(i))
+        start = time.perf_counter()
+        for i in range(steps):
+            model.train_on_batch(*batch(warmup + i))
     return (time.perf_counter() - start) / (steps * batch_size)
 
 
@@ -353,6 +361,24 @@ def register_keras_objects():
         make()
 
 
+@contextlib.contextmanager
+def _no_retracing_warnings():
+    """Hide TensorFlow's "triggered tf.function retracing" warnings for the duration.
+
+    Training several fresh models in a row (the ladder, the tests) makes
+    TensorFlow warn that its functions are retraced, with memory addresses in
+    the message. Every new model needs its own trace, so the warning says
+    nothing useful here, and it would clutter stored notebook outputs.
+    """
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _labels_1d(labels, n):
     labels = np.asarray(labels)
     if labels.ndim == 2 and labels.shape[1] == 1:
@@ -414,11 +440,12 @@ def predict_tta(model, images, flip=True, shift=1, batch_size=1000):
             probabilities = (probabilities + mirrored) / 2
         return probabilities
 
-    result = predict_pair(images)
-    if shift:
-        moved = [predict_pair(np.ascontiguousarray(shift_images(images, d, d)))
-                 for d in (shift, -shift)]
-        result = result / 2 + (moved[0] + moved[1]) / 4
+    with _no_retracing_warnings():
+        result = predict_pair(images)
+        if shift:
+            moved = [predict_pair(np.ascontiguousarray(shift_images(images, d, d)))
+                     for d in (shift, -shift)]
+            result = result / 2 + (moved[0] + moved[1]) / 4
     return np.asarray(result, dtype=np.float32)
 
 
@@ -510,17 +537,22 @@ def train_fast(config, x_train, y_train, x_eval=None, y_eval=None, seed=0, print
     -------
     FastResult
     """
-    import keras
-
-    from .data import one_hot
-    from .training import format_epoch_log
-
     if isinstance(config, str):
         if config not in CONFIGS:
             raise ValueError(f"Unknown recipe {config!r}: expected one of {sorted(CONFIGS)}.")
         config = CONFIGS[config]
     if not isinstance(config, FastConfig):
         raise ValueError(f"`config` should be a FastConfig or a name. Received {config!r}.")
+    with _no_retracing_warnings():
+        return _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn)
+
+
+def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
+    import keras
+
+    from .data import one_hot
+    from .training import format_epoch_log
+
     x_train = _check_uint8_images(x_train, "x_train")
     labels = _labels_1d(y_train, len(x_train))
     num_classes = max(int(labels.max()) + 1, 10)

@@ -272,7 +272,9 @@ def test_benchmark_configs():
     assert set(CONFIGS) == {"fast-90", "fast-94"}
     assert CONFIGS["fast-94"].widths == (64, 256, 256)
     for config in CONFIGS.values():
-        assert config.batch_size == 1024 and config.tta and config.whitening
+        # airbench's learning rate, 1.5 per 1024 images, scaled to the batch size.
+        assert config.learning_rate == pytest.approx(1.5 * config.batch_size / 1024)
+        assert config.tta and config.whitening and config.batch_norm
 
 
 @pytest.mark.parametrize(
