@@ -633,8 +633,6 @@ def layer_outputs(model, image, layer_names=None):
         If `image` is not a uint8 ``(H, W, 3)`` array of the model's input size,
         or a name in `layer_names` is not a layer of `model`.
     """
-    import numpy as np
-
     image = np.asarray(image)
     expected = tuple(model.input_shape[1:])
     if image.dtype != np.uint8 or image.shape != expected:

@@ -40,7 +40,10 @@ __all__ = [
     "ladder_configs",
     "seconds_per_image",
     "TriangularSchedule",  # noqa: F822
+    "build_model_for",
+    "compile_for",
     "predict_tta",
+    "register_keras_objects",
     "train_fast",
     "train_validation_split",
     "triangular_learning_rate",
