@@ -26,6 +26,11 @@ programs took the CPU and the wall time is inflated. Configurations are parts jo
     ``intra_op_parallelism_threads=N``, ``inter_op_parallelism_threads=1``.
 ``jit``
     ``jit_compile=True`` (XLA).
+``keras``
+    the network built from Keras' own classes (``build_seed_model(speedups=False)``)
+    instead of `cifar_helpers.speedups`' faster drop-ins.
+``bf16``
+    ``dtype_policy="mixed_bfloat16"`` (fast only on CPUs with native bfloat16).
 
 Then it times ``predict_image`` on a course photo (after one warm-up call) and,
 for comparison, ``model.predict`` on the same single image. The machine is
@@ -42,18 +47,19 @@ import sys
 import time
 
 FULL_EPOCH = 50_000
-DEFAULT_CONFIGS = "fit-numpy,tfdata,tfdata+spe25,tfdata+threads2,jit"
+DEFAULT_CONFIGS = "tfdata+keras,tfdata,tfdata+bf16"
 
 
 def _parse(config):
-    options = {"tfdata": False, "steps_per_execution": 1, "threads": None, "jit": False}
+    options = {"tfdata": False, "steps_per_execution": 1, "threads": None, "jit": False,
+               "keras": False, "bf16": False}
     for part in config.split("+"):
         if part == "fit-numpy":
             continue
         if part == "tfdata":
             options["tfdata"] = True
-        elif part == "jit":
-            options["jit"] = True
+        elif part in ("jit", "keras", "bf16"):
+            options[part] = True
         elif part.startswith("spe") and part[3:].isdigit():
             options["steps_per_execution"] = int(part[3:])
         elif part.startswith("threads") and part[7:].isdigit():
@@ -61,7 +67,7 @@ def _parse(config):
         else:
             raise SystemExit(
                 f"unknown configuration part {part!r} in {config!r}; expected fit-numpy, "
-                "tfdata, jit, spe<N> or threads<N> joined with '+'"
+                "tfdata, jit, keras, bf16, spe<N> or threads<N> joined with '+'"
             )
     return options
 
@@ -85,7 +91,11 @@ def worker(config, images, repeats):
     (x_train, y_train), _ = load_cifar10()
     x_train, y_train = x_train[:images], y_train[:images]
     keras.utils.set_random_seed(0)
-    model = build_seed_model(jit_compile=options["jit"])
+    model = build_seed_model(
+        jit_compile=options["jit"],
+        speedups=not options["keras"],
+        dtype_policy="mixed_bfloat16" if options["bf16"] else None,
+    )
     if options["steps_per_execution"] > 1:
         model.compile(
             loss=model.loss,

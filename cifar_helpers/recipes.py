@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from ._lazy import lazy_module_getattr
 from .augmentation import alternating_flip_mask, augment_batch, flip_images, shift_images
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "FastConfig",
     "FastResult",
     "ladder_configs",
+    "lookahead_decay",
     "seconds_per_image",
     "TriangularSchedule",  # noqa: F822
     "build_model_for",
@@ -84,6 +86,10 @@ class FastConfig:
     flip : {"alternating", "random", "none"}
     tta : bool
         Also report accuracy with test-time augmentation.
+    lookahead_every : int
+        Lookahead weight averaging (airbench): every this many steps, the
+        weights move to an average of their recent values (`lookahead_decay`);
+        0 turns it off.
     """
 
     name: str = "fast"
@@ -103,6 +109,7 @@ class FastConfig:
     crop_pad: int = 2
     flip: str = "alternating"
     tta: bool = True
+    lookahead_every: int = 0
 
     def __post_init__(self):
         if self.schedule not in ("triangle", "constant"):
@@ -117,6 +124,11 @@ class FastConfig:
             value = getattr(self, field)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{field}` should be a positive int. Received {value!r}.")
+        if not isinstance(self.lookahead_every, int) or self.lookahead_every < 0:
+            raise ValueError(
+                "`lookahead_every` should be an int >= 0 (0: no lookahead). "
+                f"Received {self.lookahead_every!r}."
+            )
         if not self.learning_rate > 0:
             raise ValueError(
                 f"`learning_rate` should be > 0. Received {self.learning_rate!r}."
@@ -351,11 +363,7 @@ def _make_optimizer():
 _CLASSES = {"TriangularSchedule": _make_schedule, "BiasScaledSGD": _make_optimizer}
 
 
-def __getattr__(name):
-    """Build the Keras classes on first use, so importing this module stays cheap."""
-    if name in _CLASSES:
-        return _CLASSES[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_module_getattr(__name__, _CLASSES)
 
 
 def register_keras_objects():
@@ -380,6 +388,14 @@ def _no_retracing_warnings():
         yield
     finally:
         logger.setLevel(level)
+
+
+def _lookahead_update(model, average, decay):
+    """``average = decay * average + (1 - decay) * weights``; the model takes `average`."""
+    average = [decay * a + (1.0 - decay) * w for a, w in
+               zip(average, model.get_weights(), strict=True)]
+    model.set_weights(average)
+    return average
 
 
 def _labels_1d(labels, n):
@@ -519,6 +535,37 @@ def compile_for(model, config, steps_per_epoch):
     return model
 
 
+def lookahead_decay(step, total_steps):
+    """How much of the running average a lookahead update keeps at `step` (airbench's schedule).
+
+    Every few steps the weights are replaced by ``average = decay * average +
+    (1 - decay) * weights``. ``decay = 0.95**5 * (step / total_steps)**3`` is 0
+    at the start (plain SGD) and grows to 0.77 at the end, when averaging over
+    the last steps smooths out the noise of the final updates.
+
+    Parameters
+    ----------
+    step, total_steps : int or ndarray
+        Steps done so far, and in the whole run (> 0).
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> float(lookahead_decay(0, 100)), round(float(lookahead_decay(50, 100)), 4)
+    (0.0, 0.0974)
+    >>> round(float(lookahead_decay(100, 100)), 4) == round(0.95**5, 4)
+    True
+    """
+    if not total_steps > 0:
+        raise ValueError(f"`total_steps` should be > 0. Received {total_steps!r}.")
+    fraction = np.clip(np.asarray(step, dtype=np.float64) / total_steps, 0.0, 1.0)
+    decay = 0.95**5 * fraction**3
+    return float(decay) if decay.ndim == 0 else decay
+
+
 def train_fast(config, x_train, y_train, x_eval=None, y_eval=None, seed=0, print_fn=print):
     """Train `config`'s recipe and measure its accuracy and wall time.
 
@@ -572,6 +619,8 @@ def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
     compile_for(model, config, steps)
     targets = one_hot(labels, num_classes)
     history = {"loss": [], "accuracy": [], "seconds": [], "learning_rate": []}
+    total_steps, step = steps * config.epochs, 0
+    average = model.get_weights() if config.lookahead_every else None
     for epoch in range(config.epochs):
         epoch_start = time.perf_counter()
         order = rng.permutation(n)
@@ -588,6 +637,9 @@ def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
                                         return_dict=True)
             loss_sum += float(logs["loss"]) * len(batch)
             correct_sum += float(logs["accuracy"]) * len(batch)
+            step += 1
+            if average is not None and step % config.lookahead_every == 0:
+                average = _lookahead_update(model, average, lookahead_decay(step, total_steps))
         if not np.isfinite(loss_sum):
             raise FloatingPointError(
                 f"Training diverged in epoch {epoch + 1} of recipe {config.name!r} (the loss "
@@ -603,6 +655,8 @@ def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
             print_fn(format_epoch_log(epoch, config.epochs,
                                       {"loss": loss_sum / n, "accuracy": correct_sum / n},
                                       seconds, history["learning_rate"][-1]))
+    if average is not None:
+        _lookahead_update(model, average, 1.0)  # end on the averaged weights
     result = FastResult(config, model, history, time.perf_counter() - start)
     if x_eval is not None:
         eval_start = time.perf_counter()

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._lazy import lazy_module_getattr
+
 __all__ = [
     "EpochLogger",  # noqa: F822  (built on first access by the module's __getattr__)
     "BestModelCheckpoint",  # noqa: F822
@@ -191,11 +193,7 @@ def _make_history_keeper():
 _CALLBACKS = {"EpochLogger": _make_epoch_logger, "BestModelCheckpoint": _make_best_checkpoint}
 
 
-def __getattr__(name):
-    """Build the Keras callback classes on first use, so importing this module stays cheap."""
-    if name in _CALLBACKS:
-        return _CALLBACKS[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_module_getattr(__name__, _CALLBACKS)
 
 
 def make_dataset(images, labels, batch_size=32, shuffle=False, seed=None):
@@ -266,7 +264,12 @@ def make_dataset(images, labels, batch_size=32, shuffle=False, seed=None):
         batch = tf.cast(batch, tf.float32) / 255.0 if scale else tf.cast(batch, tf.float32)
         return batch, tf.gather(label_tensor, index)
 
-    return indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    # Gathering a batch takes microseconds, so one map thread and two batches ahead
+    # suffice. tf.data's autotuner would add threads and a background tuning loop
+    # that compete with training for a laptop's few cores.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return indices.map(gather).prefetch(2).with_options(options)
 
 
 def train(

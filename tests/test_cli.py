@@ -44,6 +44,21 @@ def test_train_evaluate_predict_end_to_end(cifar10_dir, tmp_path, photo, capsys,
     assert re.fullmatch(r"my photo\.jpg: [a-z]+ [\d.]+%, [a-z]+ [\d.]+%", lines[0])
 
 
+def test_train_with_mixed_precision_saves_a_bfloat16_model(cifar10_dir, tmp_path, capsys,
+                                                           monkeypatch):
+    monkeypatch.setenv("CIFAR10_DIR", str(cifar10_dir))
+    out = tmp_path / "bf16.keras"
+    assert main(["train", "--quick", "--mixed-precision", "--validation", "none",
+                 "--out", str(out)]) == 0
+    assert re.fullmatch(r"test accuracy: [\d.]+% \(1,000 test images\)",
+                        capsys.readouterr().out.splitlines()[-1])
+    from cifar_helpers.models import load_model
+
+    model = load_model(out)
+    assert model.get_layer("dense").compute_dtype == "bfloat16"
+    assert model.get_layer("output").compute_dtype == "float32"
+
+
 @pytest.fixture(scope="module")
 def saved_model(tmp_path_factory):
     import keras

@@ -50,8 +50,11 @@ def test_layer_list(model):
     summary = []
     for layer in model.layers:
         cfg = layer.get_config()
-        kind = type(layer).__name__
+        # The Keras class a layer is (FastDense is a keras.layers.Dense).
+        kind = next(c.__name__ for c in type(layer).__mro__ if c.__module__.startswith("keras."))
         if kind == "Conv2D":
+            assert isinstance(layer.kernel_constraint, keras.constraints.MaxNorm)
+            assert layer.kernel_constraint.axis == 0  # Keras 2's maxnorm default
             summary.append((kind, cfg["filters"], tuple(cfg["kernel_size"]), cfg["padding"],
                             cfg["activation"], layer.kernel_constraint.max_value))
         elif kind == "Dense":
@@ -82,7 +85,7 @@ def test_layer_list(model):
 
 def test_compiled_the_tutorials_way(model):
     optimizer = model.optimizer
-    assert type(optimizer).__name__ == "SGD"
+    assert isinstance(optimizer, keras.optimizers.SGD)
     assert float(optimizer.momentum) == pytest.approx(0.9)
     assert optimizer.nesterov is False
     assert isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule)

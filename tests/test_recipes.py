@@ -21,6 +21,7 @@ from cifar_helpers.recipes import (
     FastConfig,
     compile_for,
     ladder_configs,
+    lookahead_decay,
     predict_tta,
     seconds_per_image,
     train_fast,
@@ -286,6 +287,8 @@ def test_benchmark_configs():
         ({"batch_size": 1.5}, "batch_size"),
         ({"learning_rate": 0}, "learning_rate"),
         ({"label_smoothing": 1.0}, "label_smoothing"),
+        ({"lookahead_every": -1}, "lookahead_every"),
+        ({"lookahead_every": 2.5}, "lookahead_every"),
     ],
 )
 def test_fast_config_errors(kwargs, message):
@@ -413,3 +416,44 @@ def test_identity_init_can_be_switched_off():
     kernel = np.asarray(build_fast_model(widths=(8,), identity_init=False)
                         .get_layer("group1_conv2").kernel)
     assert (kernel[1, 1, np.arange(8), np.arange(8)] != 1).all()
+
+
+# --- lookahead ------------------------------------------------------------------------------
+
+
+def test_lookahead_decay_follows_airbench_formula():
+    steps = np.arange(0, 201)
+    np.testing.assert_allclose(lookahead_decay(steps, 200), 0.95**5 * (steps / 200) ** 3)
+    assert lookahead_decay(0, 200) == 0.0
+    assert lookahead_decay(400, 200) == pytest.approx(0.95**5)  # clipped past the end
+    assert np.all(np.diff(lookahead_decay(steps, 200)) >= 0)
+    with pytest.raises(ValueError, match="total_steps"):
+        lookahead_decay(1, 0)
+
+
+def test_lookahead_update_moves_weights_to_the_average():
+    from cifar_helpers.recipes import _lookahead_update
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    weights = [np.full((3, 2), 4.0, "float32"), np.full((2,), -2.0, "float32")]
+    model.set_weights(weights)
+    average = [np.zeros((3, 2), "float32"), np.ones((2,), "float32")]
+    new = _lookahead_update(model, average, 0.25)
+    # 0.25 * average + 0.75 * weights, by hand.
+    np.testing.assert_allclose(new[0], np.full((3, 2), 3.0))
+    np.testing.assert_allclose(new[1], np.full((2,), -1.25))
+    for got, want in zip(model.get_weights(), new, strict=True):
+        np.testing.assert_allclose(got, want)
+
+
+def test_train_fast_with_lookahead_repeats_and_changes_the_result(tiny_data):
+    images, labels = tiny_data
+    config = dataclasses.replace(TINY, lookahead_every=2)
+    first = train_fast(config, images, labels, seed=3, print_fn=None)
+    again = train_fast(config, images, labels, seed=3, print_fn=None)
+    without = train_fast(TINY, images, labels, seed=3, print_fn=None)
+    for a, b in zip(first.model.get_weights(), again.model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    differs = [not np.allclose(a, b) for a, b in
+               zip(first.model.get_weights(), without.model.get_weights(), strict=True)]
+    assert any(differs)

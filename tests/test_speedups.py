@@ -1,0 +1,203 @@
+"""Tests for cifar_helpers.speedups: each fast class against the Keras class it replaces."""
+
+import numpy as np
+import pytest
+
+from cifar_helpers import speedups
+from cifar_helpers.models import build_seed_model
+
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+# --- FastDense -------------------------------------------------------------------------------
+
+
+def _dense_pair(units, input_dim, activation="relu"):
+    plain = keras.layers.Dense(units, activation=activation)
+    fast = speedups.FastDense(units, activation=activation)
+    plain.build((None, input_dim))
+    fast.build((None, input_dim))
+    rng = _rng(1)
+    weights = [rng.normal(size=(input_dim, units)).astype("float32") * 0.1,
+               rng.normal(size=(units,)).astype("float32")]
+    plain.set_weights(weights)
+    fast.set_weights(weights)
+    return plain, fast, weights
+
+
+@pytest.mark.parametrize("activation", ["relu", "softmax", None])
+def test_fast_dense_forward_matches_dense_and_numpy(activation):
+    plain, fast, (kernel, bias) = _dense_pair(7, 40, activation)
+    x = _rng(2).normal(size=(5, 40)).astype("float32")
+    expected = np.asarray(plain(x))
+    np.testing.assert_allclose(np.asarray(fast(x)), expected, rtol=1e-5, atol=1e-6)
+    if activation is None:
+        np.testing.assert_allclose(expected, x @ kernel + bias, rtol=1e-5, atol=1e-5)
+
+
+def test_fast_dense_gradients_match_dense():
+    plain, fast, _ = _dense_pair(64, 300)
+    x = tf.constant(_rng(3).normal(size=(32, 300)).astype("float32"))
+    upstream = tf.constant(_rng(4).normal(size=(32, 64)).astype("float32"))
+    grads = []
+    for layer in (plain, fast):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(y * upstream)
+        grads.append(tape.gradient(loss, [x, layer.kernel.value, layer.bias.value]))
+    for got, want in zip(grads[1], grads[0], strict=True):
+        assert got is not None
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-4, atol=1e-5)
+    # And against the hand-derived gradient of sum(relu(xW + b) * u) with respect to x.
+    pre = x.numpy() @ fast.kernel.numpy() + fast.bias.numpy()
+    by_hand = (upstream.numpy() * (pre > 0)) @ fast.kernel.numpy().T
+    np.testing.assert_allclose(np.asarray(grads[1][0]), by_hand, rtol=1e-4, atol=1e-5)
+
+
+def test_fast_dense_on_3d_inputs_uses_dense_code():
+    plain, fast, _ = _dense_pair(3, 4)
+    x = _rng(5).normal(size=(2, 6, 4)).astype("float32")
+    np.testing.assert_allclose(np.asarray(fast(x)), np.asarray(plain(x)), rtol=1e-6)
+
+
+# --- FastMaxNorm -----------------------------------------------------------------------------
+
+
+def _max_norm_numpy(w, max_value, axis):
+    norms = np.sqrt(np.sum(w.astype(np.float64) ** 2, axis=axis, keepdims=True))
+    return w * np.where(norms > max_value, max_value / norms, 1.0)
+
+
+@pytest.mark.parametrize(
+    "shape, axis", [((50, 20), 0), ((3, 3, 4, 8), 0), ((3, 3, 4, 8), [0, 1, 2])]
+)
+def test_fast_max_norm_matches_keras_and_numpy(shape, axis):
+    w = _rng(6).normal(size=shape).astype("float32")
+    axes = tuple(np.atleast_1d(axis))
+    norms = np.sqrt((w.astype(np.float64) ** 2).sum(axis=axes))
+    limit = float(np.median(norms))  # half the columns are too long: both branches run
+    got = np.asarray(speedups.FastMaxNorm(limit, axis=axis)(w))
+    np.testing.assert_allclose(got, _max_norm_numpy(w, limit, axes), rtol=1e-5, atol=1e-7)
+    keras_result = np.asarray(keras.constraints.MaxNorm(limit, axis=axis)(w))
+    np.testing.assert_allclose(got, keras_result, rtol=1e-5, atol=1e-7)
+    new_norms = np.sqrt((got.astype(np.float64) ** 2).sum(axis=axes))
+    assert new_norms.max() <= limit * (1 + 1e-5)
+    np.testing.assert_allclose(new_norms[norms > limit], limit, rtol=1e-5)
+
+
+def test_fast_max_norm_leaves_short_columns_untouched():
+    w = (_rng(7).normal(size=(30, 10)) * 0.1).astype("float32")
+    w[:, 3] *= 100.0  # only column 3 is longer than 3
+    got = np.asarray(speedups.FastMaxNorm(3.0)(w))
+    others = [c for c in range(10) if c != 3]
+    np.testing.assert_array_equal(got[:, others], w[:, others])
+    assert np.linalg.norm(got[:, 3]) == pytest.approx(3.0, rel=1e-5)
+    short = w.copy()
+    short[:, 3] /= 100.0
+    np.testing.assert_array_equal(np.asarray(speedups.FastMaxNorm(3.0)(short)), short)
+
+
+def test_fast_max_norm_inside_a_compiled_function():
+    constraint = speedups.FastMaxNorm(2.0)
+    w = np.full((4, 2), 2.0, dtype="float32")  # column norms 4
+    got = tf.function(constraint)(tf.constant(w))
+    np.testing.assert_allclose(np.linalg.norm(got.numpy(), axis=0), [2.0, 2.0], rtol=1e-5)
+
+
+# --- FusedSGD --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_fused_sgd_follows_keras_sgd_step_by_step(nesterov):
+    def schedule():
+        return keras.optimizers.schedules.InverseTimeDecay(0.05, decay_steps=1, decay_rate=0.1)
+
+    rng = _rng(8)
+    start = rng.normal(size=(6, 5)).astype("float32")
+    gradients = rng.normal(size=(5, 6, 5)).astype("float32")
+    results = []
+    for cls in (keras.optimizers.SGD, speedups.FusedSGD):
+        variable = keras.Variable(start)
+        optimizer = cls(learning_rate=schedule(), momentum=0.9, nesterov=nesterov)
+        for gradient in gradients:
+            optimizer.apply_gradients([(tf.constant(gradient), variable)])
+        results.append(np.asarray(variable))
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-5, atol=1e-6)
+    # By hand (Keras' formula), with the decayed learning rate lr / (1 + 0.1 step).
+    w, m = start.astype(np.float64), np.zeros_like(start, dtype=np.float64)
+    for step, g in enumerate(gradients):
+        lr = 0.05 / (1 + 0.1 * step)
+        m = 0.9 * m - lr * g
+        w = w + (0.9 * m - lr * g if nesterov else m)
+    np.testing.assert_allclose(results[1], w, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_sgd_without_momentum_is_plain_sgd():
+    variable = keras.Variable(np.ones(3, dtype="float32"))
+    speedups.FusedSGD(learning_rate=0.5).apply_gradients([(tf.constant([1.0, 2.0, 3.0]), variable)])
+    np.testing.assert_allclose(np.asarray(variable), [0.5, 0.0, -0.5])
+
+
+# --- the seed model with and without them ---------------------------------------------------
+
+
+def test_seed_model_trains_the_same_with_and_without_speedups():
+    rng = _rng(9)
+    x = rng.random((16, 32, 32, 3)).astype("float32")
+    y = np.eye(10, dtype="float32")[rng.integers(0, 10, size=16)]
+    weights = []
+    for fast in (False, True):
+        keras.utils.set_random_seed(3)  # same initial weights and dropout masks
+        model = build_seed_model(speedups=fast)
+        for _ in range(3):
+            model.train_on_batch(x, y)
+        weights.append(model.get_weights())
+    assert [w.shape for w in weights[0]] == [w.shape for w in weights[1]]
+    for plain, fast in zip(weights[0], weights[1], strict=True):
+        np.testing.assert_allclose(fast, plain, rtol=1e-4, atol=1e-5)
+    # Training moved the weights (the comparison above is not between two copies of the start).
+    keras.utils.set_random_seed(3)
+    untrained = build_seed_model().get_weights()
+    assert not np.allclose(untrained[0], weights[1][0])
+
+
+def test_saved_seed_model_loads_with_its_classes(tmp_path):
+    from cifar_helpers.models import load_model
+
+    keras.utils.set_random_seed(0)
+    model = build_seed_model()
+    path = tmp_path / "seed.keras"
+    model.save(path)
+    loaded = load_model(path)
+    assert type(loaded.layers[5]) is speedups.FastDense
+    assert type(loaded.layers[0].kernel_constraint) is speedups.FastMaxNorm
+    assert type(loaded.optimizer) is speedups.FusedSGD
+    x = _rng(10).random((3, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_mixed_precision_seed_model():
+    keras.utils.set_random_seed(0)
+    model = build_seed_model(dtype_policy="mixed_bfloat16")
+    dense = model.get_layer("dense")
+    assert dense.compute_dtype == "bfloat16"
+    assert dense.kernel.dtype == "float32"  # weights stay float32
+    assert model.get_layer("output").compute_dtype == "float32"
+    x = _rng(11).random((4, 32, 32, 3)).astype("float32")
+    probabilities = model.predict(x, verbose=0)
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    loss = model.train_on_batch(x, np.eye(10, dtype="float32")[[0, 1, 2, 3]])
+    assert np.isfinite(np.asarray(loss)).all()
+
+
+def test_unknown_attribute():
+    with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
+        speedups.Nothing  # noqa: B018
