@@ -5,9 +5,12 @@ compiles it the tutorial's way. The tutorial was written for Keras 2, whose
 ``SGD(lr=0.01, decay=0.01 / 25)`` shrank the learning rate after every batch
 (not every epoch) as ``lr / (1 + decay * step)``. Keras 3 dropped the
 ``decay`` argument; the same rule is Keras 3's built-in
-``keras.optimizers.schedules.InverseTimeDecay`` with ``decay_steps=1``, a
-registered, serializable schedule, so a saved ``.keras`` file loads with plain
-``keras.models.load_model`` (no ``custom_objects``).
+``keras.optimizers.schedules.InverseTimeDecay`` with ``decay_steps=1``. The
+dense layers, constraints and optimizer are `cifar_helpers.speedups`' faster
+drop-in subclasses of Keras' classes, registered with Keras under
+``cifar_helpers>``: load a saved ``.keras`` file with `load_model` (or call
+``cifar_helpers.speedups.register_keras_objects()`` before
+``keras.models.load_model``).
 
 `load_or_train_seed_model` is what dashboards, later notebooks and tests call:
 it loads the model notebook 08 (or ``cifar-course train``) saved, or, when
@@ -519,6 +522,10 @@ def save_model(model, path):
 
 def load_model(path):
     """Load a ``.keras`` model, with a clear error for a missing or wrong file.
+
+    The course's own Keras classes (`cifar_helpers.speedups`, the fast recipes'
+    optimizer and schedule) are registered first, so models saved by any
+    notebook or by ``cifar-course train`` load in a fresh Python session.
 
     Parameters
     ----------

@@ -153,7 +153,7 @@ def test_schedule_errors(learning_rate, decay, message):
 def test_save_load_round_trip_gives_identical_predictions(model, images, tmp_path):
     path = save_model(model, tmp_path / "sub" / "seed.keras")
     assert path.is_file()
-    restored = keras.models.load_model(path)  # no custom_objects needed
+    restored = keras.models.load_model(path)  # the speed-up classes are registered by now
     x = images.astype("float32") / 255.0
     np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
     assert float(restored.optimizer.learning_rate) == pytest.approx(
@@ -270,9 +270,24 @@ def test_layer_outputs_errors(model, images):
 def test_importing_does_not_load_tensorflow():
     code = (
         "import sys, cifar_helpers.models, cifar_helpers.training, cifar_helpers.predict, "
-        "cifar_helpers.plotting, cifar_helpers.cli; "
+        "cifar_helpers.plotting, cifar_helpers.cli, cifar_helpers.speedups; "
         "print(any(m in sys.modules for m in ('tensorflow', 'keras', 'matplotlib.pyplot')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_fresh_process_loads_a_saved_seed_model(model, images, tmp_path):
+    # Nothing built or registered in the new process: load_model registers the
+    # course's Keras classes (cifar_helpers.speedups, the fast recipes) itself.
+    path = save_model(model, tmp_path / "seed.keras")
+    code = (
+        "import sys, numpy as np; from cifar_helpers.models import load_model; "
+        "m = load_model(sys.argv[1]); "
+        "print(type(m.get_layer('dense')).__name__, type(m.optimizer).__name__, "
+        "round(float(m.predict(np.full((1, 32, 32, 3), 0.5, 'float32'), verbose=0).sum()), 4))"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                            text=True, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.stdout.strip().splitlines()[-1] == "FastDense FusedSGD 1.0"
