@@ -555,7 +555,7 @@ def lookahead_decay(step, total_steps):
     Examples
     --------
     >>> float(lookahead_decay(0, 100)), round(float(lookahead_decay(50, 100)), 4)
-    (0.0, 0.0974)
+    (0.0, 0.0967)
     >>> round(float(lookahead_decay(100, 100)), 4) == round(0.95**5, 4)
     True
     """
