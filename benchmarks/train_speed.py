@@ -51,13 +51,56 @@ from cifar_helpers.notebook import quiet_tensorflow  # noqa: E402
 NAMES = ("seed", "fast-90", "fast-94")
 
 
-def machine():
+def accelerators():
+    """Names of the accelerators the Keras backend computes on (empty on a CPU)."""
     import keras
-    import tensorflow as tf
 
-    return (f"{os.cpu_count()} CPU cores, {platform.machine()}, "
-            f"{keras.backend.backend()} backend (TensorFlow {tf.__version__}, "
-            f"Keras {keras.__version__}), GPUs: {len(tf.config.list_physical_devices('GPU'))}")
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return [tf.config.experimental.get_device_details(device).get("device_name", "GPU")
+                for device in tf.config.list_physical_devices("GPU")]
+    if backend == "jax":
+        import jax
+
+        return [device.device_kind for device in jax.devices() if device.platform != "cpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []
+
+
+def cpu_description():
+    """The CPU's model name and widest vector unit (AVX-512 or not), from /proc/cpuinfo."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    flags = fields.get("flags", "").split()
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return f"{fields.get('model name', platform.machine())} ({vector})"
+
+
+def machine():
+    """One line naming the CPU cores, the Keras backend and its version, and the GPUs."""
+    import importlib.metadata
+
+    import keras
+
+    backend = keras.backend.backend()
+    package = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend, backend)
+    try:
+        version = f"{package} {importlib.metadata.version(package)}"
+    except importlib.metadata.PackageNotFoundError:
+        version = package
+    gpus = accelerators()
+    return (f"{os.cpu_count()} CPU cores, {cpu_description()}, {backend} backend ({version}, "
+            f"Keras {keras.__version__}), GPUs: {len(gpus)}"
+            + (f" ({', '.join(sorted(set(gpus)))})" if gpus else ""))
 
 
 def seed_epoch_seconds(x_train, y_train, batches=200):
@@ -115,6 +158,7 @@ def run_fast(name, x_train, y_train, x_test, y_test, epochs, seed):
         "train_seconds": result.train_seconds, "total_seconds": time.perf_counter() - start,
         "epochs": config.epochs, "epoch_seconds": sum(result.history["seconds"]) / config.epochs,
         "widths": list(config.widths), "batch_size": config.batch_size,
+        "lookahead_every": config.lookahead_every,
     }
 
 
@@ -148,7 +192,12 @@ def main(argv=None):
         split = "validation (5,000 held-out training images)"
     print(f"machine: {machine()}", flush=True)
     seed_epoch = None
-    if args.config != "seed" and args.seed_batches:
+    import keras
+
+    if args.config == "seed" and keras.backend.backend() != "tensorflow":
+        parser.error("the seed recipe's input pipeline is tf.data: run it with the "
+                     f"TensorFlow backend (KERAS_BACKEND is {keras.backend.backend()!r})")
+    if args.config != "seed" and args.seed_batches and keras.backend.backend() == "tensorflow":
         seed_epoch = seed_epoch_seconds(x_train, y_train, args.seed_batches)
         print(f"seed recipe on this machine now: {seed_epoch:.1f} s per 50,000-image epoch "
               f"(timed over {args.seed_batches} batches of 32)", flush=True)

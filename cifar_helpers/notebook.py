@@ -37,12 +37,15 @@ def quiet_tensorflow():
     loads (before its logging is configured), which ``TF_CPP_MIN_LOG_LEVEL``
     cannot stop. We set ``TF_CPP_MIN_LOG_LEVEL=3`` for later messages and hide
     the start-up lines by importing TensorFlow with stderr sent to /dev/null.
+    Under another Keras backend (``KERAS_BACKEND=jax`` or ``torch``) TensorFlow
+    is not imported at all.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _stderr_fd_silenced():
-        import keras  # noqa: F401  (imports TensorFlow, the default backend)
-        import tensorflow  # noqa: F401
-    import keras
+        import keras  # (imports TensorFlow when it is the backend, the default)
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow  # noqa: F401
 
     return keras
 

@@ -144,11 +144,13 @@ class FastConfig:
 #: and give twice the steps). fast-90's width and batch were chosen on the validation
 #: split (89.7% with TTA at 11 epochs); the epochs of both were set from the measured
 #: time per epoch so that each run fits its time target on the course's 2-core machine.
+#: Lookahead every 5 steps was also chosen on the validation split: fast-90 scored
+#: 89.52% and 89.78% with it against 89.22% and 89.44% without (seeds 0 and 1).
 CONFIGS = {
     "fast-90": FastConfig(name="fast-90", widths=(40, 160, 160), epochs=12, batch_size=512,
-                          learning_rate=0.75),
+                          learning_rate=0.75, lookahead_every=5),
     "fast-94": FastConfig(name="fast-94", widths=(64, 256, 256), epochs=16, batch_size=512,
-                          learning_rate=0.75),
+                          learning_rate=0.75, lookahead_every=5),
 }
 
 

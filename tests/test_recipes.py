@@ -276,6 +276,7 @@ def test_benchmark_configs():
         # airbench's learning rate, 1.5 per 1024 images, scaled to the batch size.
         assert config.learning_rate == pytest.approx(1.5 * config.batch_size / 1024)
         assert config.tta and config.whitening and config.batch_norm
+        assert config.lookahead_every == 5  # chosen on the validation split
 
 
 @pytest.mark.parametrize(
