@@ -99,12 +99,11 @@ def machine():
 
     import keras
 
-    backend = keras.backend.backend()
-    package = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend, backend)
+    backend = keras.backend.backend()  # also the name of its Python package
     try:
-        version = f"{package} {importlib.metadata.version(package)}"
+        version = f"{backend} {importlib.metadata.version(backend)}"
     except importlib.metadata.PackageNotFoundError:
-        version = package
+        version = backend
     gpus = accelerators()
     return (f"{os.cpu_count()} CPU cores, {cpu_description()}, {backend} backend ({version}, "
             f"Keras {keras.__version__}), GPUs: {len(gpus)}"
@@ -188,7 +187,10 @@ def main(argv=None):
 
     if args.mixed_precision and args.config != "seed":
         parser.error(f"--mixed-precision is for the seed recipe; received config {args.config!r}")
-    quiet_tensorflow()
+    backend = quiet_tensorflow().backend.backend()
+    if args.config == "seed" and backend != "tensorflow":
+        parser.error("the seed recipe's input pipeline is tf.data: run it with the "
+                     f"TensorFlow backend (KERAS_BACKEND is {backend!r})")
     from cifar_helpers.data import load_cifar10
     from cifar_helpers.recipes import train_validation_split
 
@@ -198,14 +200,10 @@ def main(argv=None):
     if args.validation:
         (x_train, y_train), (x_test, y_test) = train_validation_split(x_train, y_train, 5000)
         split = f"validation ({len(x_test):,} held-out training images)"
-    print(f"machine: {machine()}", flush=True)
+    described = machine()
+    print(f"machine: {described}", flush=True)
     seed_epoch = None
-    import keras
-
-    if args.config == "seed" and keras.backend.backend() != "tensorflow":
-        parser.error("the seed recipe's input pipeline is tf.data: run it with the "
-                     f"TensorFlow backend (KERAS_BACKEND is {keras.backend.backend()!r})")
-    if args.config != "seed" and args.seed_batches and keras.backend.backend() == "tensorflow":
+    if args.config != "seed" and args.seed_batches and backend == "tensorflow":
         seed_epoch = seed_epoch_seconds(x_train, y_train, args.seed_batches)
         print(f"seed recipe on this machine now: {seed_epoch:.1f} s per 50,000-image epoch "
               f"(timed over {args.seed_batches} batches of 32)", flush=True)
@@ -217,7 +215,7 @@ def main(argv=None):
         result = run_fast(args.config, x_train, y_train, x_test, y_test, args.epochs, args.seed)
     result.update({
         "config": args.config, "split": "validation" if args.validation else "test",
-        "seed": args.seed, "seed_epoch_seconds": seed_epoch, "machine": machine(),
+        "seed": args.seed, "seed_epoch_seconds": seed_epoch, "machine": described,
         "date": time.strftime("%Y-%m-%d"),
     })
     if args.record is not None:
@@ -233,7 +231,7 @@ def main(argv=None):
                            else "")
     print(f"{label}: {split} accuracy {score}; wall time {result['total_seconds'] / 60:.1f} "
           f"min ({result['train_seconds']:.0f} s training, {result['epochs']} epochs, "
-          f"{result['epoch_seconds']:.1f} s/epoch{seed_note}); {machine()}")
+          f"{result['epoch_seconds']:.1f} s/epoch{seed_note}); {described}")
 
 
 if __name__ == "__main__":
