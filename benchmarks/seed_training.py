@@ -86,6 +86,7 @@ def worker(config, images, repeats):
         tf.config.threading.set_inter_op_parallelism_threads(1)
     from cifar_helpers.data import load_cifar10, one_hot, scale_pixels
     from cifar_helpers.models import build_seed_model
+    from cifar_helpers.speedups import onednn_enabled
     from cifar_helpers.training import make_dataset
 
     (x_train, y_train), _ = load_cifar10()
@@ -130,7 +131,7 @@ def worker(config, images, repeats):
         f"{' '.join(f'{t:5.1f}' for t in times)} s (CPU "
         f"{' '.join(f'{t:5.1f}' for t in cpu_times)} s) per {images:,} images "
         f"=> {median * FULL_EPOCH / images:5.1f} s per 50,000-image epoch "
-        f"(loss {history.history['loss'][-1]:.3f})",
+        f"(loss {history.history['loss'][-1]:.3f}; oneDNN {'on' if onednn_enabled() else 'off'})",
         flush=True,
     )
 

@@ -94,7 +94,8 @@ def cpu_description(cpuinfo=None):
 
 
 def machine():
-    """One line naming the CPU cores, the Keras backend and its version, and the GPUs."""
+    """One line naming the CPU cores, the Keras backend and its version (with oneDNN's
+    state under TensorFlow), and the GPUs."""
     import importlib.metadata
 
     import keras
@@ -105,8 +106,11 @@ def machine():
     except importlib.metadata.PackageNotFoundError:
         version = backend
     gpus = accelerators()
+    from cifar_helpers.speedups import onednn_enabled
+
+    onednn = {True: ", oneDNN on", False: ", oneDNN off", None: ""}[onednn_enabled()]
     return (f"{os.cpu_count()} CPU cores, {cpu_description()}, {backend} backend ({version}, "
-            f"Keras {keras.__version__}), GPUs: {len(gpus)}"
+            f"Keras {keras.__version__}{onednn}), GPUs: {len(gpus)}"
             + (f" ({', '.join(sorted(set(gpus)))})" if gpus else ""))
 
 

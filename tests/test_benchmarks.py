@@ -43,6 +43,7 @@ def test_cpu_description_without_avx2(train_speed):
 def test_machine_line_names_backend_and_gpus(train_speed):
     line = train_speed.machine()
     assert "tensorflow backend (tensorflow " in line and "Keras 3." in line
+    assert ", oneDNN on)" in line or ", oneDNN off)" in line  # default: test_speedups
     assert line.endswith("GPUs: 0")  # the test machines have none
 
 
@@ -65,3 +66,52 @@ def test_fast_recipe_run_prints_and_records_its_result(train_speed, monkeypatch,
     run = json.loads(record.read_text())
     assert run["config"] == "fast-90" and run["epochs"] == 1 and run["lookahead_every"] == 5
     assert 0 <= run["accuracy"] <= 1 and run["train_seconds"] > 0
+
+
+# --- benchmarks/seed_step_profile.py -----------------------------------------------------------
+
+PROFILE = SCRIPT.parent / "seed_step_profile.py"
+
+
+@pytest.fixture(scope="module")
+def step_profile():
+    spec = importlib.util.spec_from_file_location("seed_step_profile", PROFILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_step_profile_kernels_match_the_model_layers(step_profile):
+    """Each timed kernel computes what the layer's own ops compute, with its FLOP count."""
+    import tensorflow as tf
+
+    from cifar_helpers.models import build_seed_model
+
+    model = build_seed_model()
+    x = tf.random.uniform((step_profile.BATCH, 32, 32, 3), seed=0)
+    found = step_profile.kernels(model, x)
+    conv1 = model.get_layer("conv1")
+    # conv1 forward is the layer's convolution before bias and ReLU
+    expected = tf.nn.conv2d(x, conv1.kernel, 1, "SAME")
+    np.testing.assert_allclose(found["conv1 forward"][0](), expected, rtol=1e-5, atol=1e-5)
+    flops = {name: count for name, (_, count) in found.items()}
+    assert flops["conv2 forward"] == 2 * 32 * 32 * 32 * 288 * 32  # 604 MFLOP, worked by hand
+    assert flops["dense forward"] == 2 * 32 * 8192 * 512
+    assert sum(flops.values()) == 2_730_491_904  # the 2.73 GFLOP the docstring quotes
+    for name, (fn, _) in found.items():  # every kernel runs and gives the gradient's shape
+        assert fn().shape.rank in (2, 4), name
+
+
+def test_step_profile_prints_every_line(step_profile, capsys):
+    assert step_profile.main(["--calls", "1", "--repeats", "1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "oneDNN" in lines[0] and len(lines) == 1 + 2 + 8 + 2 + 1
+    assert "2.73 GFLOP" in lines[-3]
+    assert lines[-1].startswith("=> per 50,000-image epoch (1,563 steps of 32): whole steps ")
+
+
+@pytest.mark.parametrize("argv", [["--calls", "0"], ["--repeats", "-1"]])
+def test_step_profile_refuses_bad_counts(step_profile, argv, capsys):
+    with pytest.raises(SystemExit) as raised:
+        step_profile.main(argv)
+    assert raised.value.code == 2 and "should be >= 1" in capsys.readouterr().err

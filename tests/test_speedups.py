@@ -201,3 +201,28 @@ def test_mixed_precision_seed_model():
 def test_unknown_attribute():
     with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
         speedups.Nothing  # noqa: B018
+
+
+# --- oneDNN --------------------------------------------------------------------------------
+
+_ONEDNN_PROBE = (
+    "import cifar_helpers, tensorflow\n"
+    "from cifar_helpers.speedups import onednn_enabled\n"
+    "print(onednn_enabled())\n"
+)
+
+
+@pytest.mark.parametrize("setting, expected", [(None, "True"), ("0", "False"), ("1", "True")])
+def test_importing_the_helpers_first_turns_onednn_on_unless_told_otherwise(setting, expected):
+    # TensorFlow reads TF_ENABLE_ONEDNN_OPTS once, at import: a fresh process is needed.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    if setting is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = setting
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    result = subprocess.run([sys.executable, "-c", _ONEDNN_PROBE], env=env, capture_output=True,
+                            text=True, timeout=300, check=True)
+    assert result.stdout.strip().splitlines()[-1] == expected
