@@ -22,10 +22,11 @@ epoch from about 51 s to about 42 s on this course's 2-core machine
 (see ``benchmarks/seed_training.py``).
 
 The largest speed-up on many CPUs is not a class: TensorFlow uses its oneDNN
-kernels by default only on CPUs with AVX-512. Importing `cifar_helpers` sets
-``TF_ENABLE_ONEDNN_OPTS=1`` (unless it is set already) before TensorFlow is
-imported, which took the seed model's epoch on a 2-core AVX2-only machine from
-101-114 s to 66 s. `onednn_enabled` says whether this process has them.
+kernels by default (on Linux) only on CPUs with AVX512-VNNI, AVX512-BF16, AVX-VNNI
+or AMX. Importing `cifar_helpers` sets ``TF_ENABLE_ONEDNN_OPTS=1`` on x86-64
+(unless it is set already) before TensorFlow is imported, which took the seed
+model's epoch on a 2-core AVX2-only machine from 101-116 s to 66 s.
+`onednn_enabled` says whether this process has them.
 
 Keras is imported when a class is first used, so importing this module is cheap.
 """
@@ -49,8 +50,9 @@ def onednn_enabled():
     """Whether TensorFlow computes with its oneDNN kernels in this process.
 
     TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is imported; importing
-    `cifar_helpers` first sets it to ``1`` unless it is set already (TensorFlow's own
-    default is on only for CPUs with AVX-512). Returns None when Keras runs on another
+    `cifar_helpers` first sets it to ``1`` on x86-64 unless it is set already
+    (TensorFlow's own default on Linux is on only for CPUs with AVX512-VNNI,
+    AVX512-BF16, AVX-VNNI or AMX). Returns None when Keras runs on another
     backend or this TensorFlow build cannot say. Imports TensorFlow.
     """
     import keras
