@@ -100,14 +100,14 @@ def machine():
 
     import keras
 
+    from cifar_helpers.speedups import onednn_enabled
+
     backend = keras.backend.backend()  # also the name of its Python package
     try:
         version = f"{backend} {importlib.metadata.version(backend)}"
     except importlib.metadata.PackageNotFoundError:
         version = backend
     gpus = accelerators()
-    from cifar_helpers.speedups import onednn_enabled
-
     onednn = {True: ", oneDNN on", False: ", oneDNN off", None: ""}[onednn_enabled()]
     return (f"{os.cpu_count()} CPU cores, {cpu_description()}, {backend} backend ({version}, "
             f"Keras {keras.__version__}{onednn}), GPUs: {len(gpus)}"

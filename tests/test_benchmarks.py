@@ -10,12 +10,17 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "train_speed.py"
 
 
-@pytest.fixture(scope="module")
-def train_speed():
-    spec = importlib.util.spec_from_file_location("train_speed", SCRIPT)
+def _load_script(path):
+    """Import a benchmark script (not a package module) by its file path."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def train_speed():
+    return _load_script(SCRIPT)
 
 
 CPUINFO = """processor\t: 0
@@ -75,10 +80,7 @@ PROFILE = SCRIPT.parent / "seed_step_profile.py"
 
 @pytest.fixture(scope="module")
 def step_profile():
-    spec = importlib.util.spec_from_file_location("seed_step_profile", PROFILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load_script(PROFILE)
 
 
 def test_step_profile_kernels_match_the_model_layers(step_profile):
