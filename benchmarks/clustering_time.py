@@ -9,7 +9,7 @@ Usage::
     CIFAR10_DIR=/path/to/cifar-10-batches-py python benchmarks/clustering_time.py
     python benchmarks/clustering_time.py --images 1000 --method minibatch
 
-The CNN is ``cifar_helpers.models.load_or_train_seed_model()``: the trained
+The CNN is ``cifar_helpers.pretrained.load_or_train_seed_model()``: the trained
 ``models/seed_cnn.keras`` if it exists, else a quick stand-in (said so in the output).
 """
 
@@ -22,6 +22,7 @@ import time
 
 from cifar_helpers import clustering
 from cifar_helpers.data import load_cifar10, scale_pixels, subset_per_class
+from cifar_helpers.environment import enable_onednn, onednn_enabled
 
 
 def main(argv=None):
@@ -34,9 +35,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from cifar_helpers.notebook import quiet_tensorflow
+    from cifar_helpers.pretrained import load_or_train_seed_model
 
+    enable_onednn()  # before TensorFlow is imported; TF_ENABLE_ONEDNN_OPTS=0 still wins
     quiet_tensorflow()
-    from cifar_helpers.models import load_or_train_seed_model
 
     _, (x_test, y_test) = load_cifar10()
     if args.images < len(x_test):
@@ -50,8 +52,9 @@ def main(argv=None):
         "CNN Dense(512)": lambda: clustering.layer_features(
             model, -3, scale_pixels(x_test), batch_size=500),
     }
+    onednn = "on" if onednn_enabled() else "off"
     print(f"{len(x_test)} test images, k-means method={args.method!r}, n_init={args.n_init}, "
-          f"{os.cpu_count()} CPUs ({platform.machine()})")
+          f"{os.cpu_count()} CPUs ({platform.machine()}), oneDNN {onednn}")
     print(f"{'features':<16}{'shape':>14}{'features s':>12}{'k-means s':>11}"
           f"{'purity':>9}{'matched':>9}")
     total = 0.0

@@ -20,21 +20,18 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
 import timeit
-from pathlib import Path
 
 import numpy as np
 import scipy
 from PIL import Image, ImageOps
 from scipy.signal import correlate2d
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from cifar_helpers.convolution import conv2d, conv2d_loops  # noqa: E402
-from cifar_helpers.filters import apply_filter  # noqa: E402
-from cifar_helpers.notebook import quiet_tensorflow  # noqa: E402
-from cifar_helpers.photos import photo_path  # noqa: E402
+from cifar_helpers.convolution import conv2d, conv2d_loops
+from cifar_helpers.environment import enable_onednn, onednn_enabled
+from cifar_helpers.filters import apply_filter
+from cifar_helpers.notebook import quiet_tensorflow
+from cifar_helpers.photos import photo_path
 
 PHOTO = "general_1.png"
 
@@ -56,6 +53,7 @@ def verdict(met):
 
 
 def main():
+    enable_onednn()  # before TensorFlow is imported; TF_ENABLE_ONEDNN_OPTS=0 still wins
     quiet_tensorflow()
     import tensorflow as tf
 
@@ -63,7 +61,7 @@ def main():
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPU core(s), {platform.system()}; "
         f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
-        f"TensorFlow {tf.__version__}"
+        f"TensorFlow {tf.__version__} (oneDNN {'on' if onednn_enabled() else 'off'})"
     )
     print("times: best of several repeats, milliseconds per call\n")
 

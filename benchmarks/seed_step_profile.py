@@ -24,11 +24,9 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from cifar_helpers.notebook import quiet_tensorflow  # noqa: E402
+from cifar_helpers.environment import enable_onednn, onednn_enabled
+from cifar_helpers.notebook import quiet_tensorflow
 
 STEPS_PER_EPOCH = 1563  # ceil(50,000 / 32)
 BATCH = 32
@@ -94,12 +92,12 @@ def main(argv=None):
         parser.error(f"--calls and --repeats should be >= 1; received {args.calls}, "
                      f"{args.repeats}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    enable_onednn()  # before TensorFlow is imported; TF_ENABLE_ONEDNN_OPTS=0 still wins
     keras = quiet_tensorflow()
     import numpy as np
     import tensorflow as tf
 
     from cifar_helpers.models import build_seed_model
-    from cifar_helpers.speedups import onednn_enabled
 
     keras.utils.set_random_seed(0)
     model = build_seed_model()

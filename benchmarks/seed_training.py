@@ -46,6 +46,8 @@ import subprocess
 import sys
 import time
 
+from cifar_helpers.environment import enable_onednn, onednn_enabled
+
 FULL_EPOCH = 50_000
 DEFAULT_CONFIGS = "tfdata+keras,tfdata,tfdata+bf16"
 
@@ -86,7 +88,6 @@ def worker(config, images, repeats):
         tf.config.threading.set_inter_op_parallelism_threads(1)
     from cifar_helpers.data import load_cifar10, one_hot, scale_pixels
     from cifar_helpers.models import build_seed_model
-    from cifar_helpers.speedups import onednn_enabled
     from cifar_helpers.training import make_dataset
 
     (x_train, y_train), _ = load_cifar10()
@@ -144,8 +145,8 @@ def time_prediction(calls):
     import numpy as np
 
     from cifar_helpers.models import build_seed_model
-    from cifar_helpers.photos import photo_path
-    from cifar_helpers.predict import load_image, predict_image
+    from cifar_helpers.photos import load_image, photo_path
+    from cifar_helpers.predict import predict_image
 
     keras.utils.set_random_seed(0)
     model = build_seed_model()
@@ -189,6 +190,9 @@ def main(argv=None):
     parser.add_argument("--skip-training", action="store_true")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    # Before TensorFlow is imported, here and in the workers (they inherit the environment);
+    # TF_ENABLE_ONEDNN_OPTS=0 still wins.
+    enable_onednn()
     if args.worker:
         worker(args.worker, args.images, args.repeats)
         return 0

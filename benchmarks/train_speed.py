@@ -40,13 +40,11 @@ import dataclasses
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from cifar_helpers.notebook import quiet_tensorflow  # noqa: E402
+from cifar_helpers.environment import enable_onednn
+from cifar_helpers.notebook import quiet_tensorflow
 
 NAMES = ("seed", "fast-90", "fast-94")
 
@@ -100,7 +98,7 @@ def machine():
 
     import keras
 
-    from cifar_helpers.speedups import onednn_enabled
+    from cifar_helpers.environment import onednn_enabled
 
     backend = keras.backend.backend()  # also the name of its Python package
     try:
@@ -191,6 +189,7 @@ def main(argv=None):
 
     if args.mixed_precision and args.config != "seed":
         parser.error(f"--mixed-precision is for the seed recipe; received config {args.config!r}")
+    enable_onednn()  # before TensorFlow is imported; TF_ENABLE_ONEDNN_OPTS=0 still wins
     backend = quiet_tensorflow().backend.backend()
     if args.config == "seed" and backend != "tensorflow":
         parser.error("the seed recipe's input pipeline is tf.data: run it with the "

@@ -1,37 +1,187 @@
-"""Input checks shared by the NumPy-only modules (no TensorFlow here)."""
+"""One style of input checks for the whole package (NumPy only).
+
+Every check raises a ``ValueError`` (or ``TypeError`` for a wrong kind of
+object) that says what was expected and what was received, in Keras' words:
+``"`strides` must be a positive integer or a pair of them. Received strides=0."``
+Unknown string options list the allowed values.
+"""
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-__all__ = ["as_float_array"]
+__all__ = [
+    "as_float_array",
+    "as_real_array",
+    "check_choice",
+    "check_int",
+    "int_pair",
+    "is_int",
+]
 
 
-def as_float_array(x, name="x"):
-    """`x` as a floating-point ndarray, after checking it is numeric and NaN-free.
+def is_int(value):
+    """True for a Python or NumPy integer that is not a bool.
 
-    Floating inputs keep their dtype (float32 stays float32, as in Keras);
-    integer and boolean inputs become float64.
+    Examples
+    --------
+    >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(3.0)
+    (True, True, False, False)
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(value, name, minimum=None, maximum=None):
+    """`value` as a Python int, after checking it is an integer in range.
+
+    Examples
+    --------
+    >>> check_int(3, "epochs", minimum=1)
+    3
+    >>> check_int(0, "epochs", minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: `epochs` must be an integer >= 1. Received epochs=0.
+    """
+    bounds = []
+    if minimum is not None:
+        bounds.append(f">= {minimum}")
+    if maximum is not None:
+        bounds.append(f"<= {maximum}")
+    wanted = "an integer" + (" " + " and ".join(bounds) if bounds else "")
+    if not is_int(value) or (minimum is not None and value < minimum) or (
+        maximum is not None and value > maximum
+    ):
+        raise ValueError(f"`{name}` must be {wanted}. Received {name}={value!r}.")
+    return int(value)
+
+
+def int_pair(value, name, minimum=1):
+    """`value` (an int or a pair of ints, each >= `minimum`) as a pair of Python ints.
+
+    Examples
+    --------
+    >>> int_pair(2, "strides"), int_pair((1, 2), "strides")
+    ((2, 2), (1, 2))
+    >>> int_pair(0, "strides")
+    Traceback (most recent call last):
+    ...
+    ValueError: `strides` must be a positive integer or a pair of them. Received strides=0.
+    """
+    kind = "positive integer" if minimum == 1 else f"integer >= {minimum}"
+    if minimum == 0:
+        kind = "non-negative integer"
+    if is_int(value):
+        items = (value, value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
+        items = tuple(value)
+    else:
+        items = None
+    if items is None or min(items) < minimum:
+        raise ValueError(f"`{name}` must be a {kind} or a pair of them. Received {name}={value!r}.")
+    return int(items[0]), int(items[1])
+
+
+def check_choice(value, name, allowed):
+    """`value` if it is one of the strings in `allowed`; otherwise a ValueError listing them.
+
+    Examples
+    --------
+    >>> check_choice("max", "mode", ("max", "average"))
+    'max'
+    >>> check_choice("bogus", "mode", ("max", "average"))
+    Traceback (most recent call last):
+    ...
+    ValueError: `mode` must be one of 'max', 'average'. Received mode='bogus'.
+    """
+    if not isinstance(value, str) or value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"`{name}` must be one of {options}. Received {name}={value!r}.")
+    return value
+
+
+def as_real_array(value, name, ndims=None, shape_text=None, allow_empty=False):
+    """`value` as an array of real numbers (bool, int or float): finite, of an allowed ndim.
+
+    Integer and boolean arrays keep their dtype (the caller decides how to
+    compute with them); complex, object and string arrays are refused, as are
+    NaN and infinite values.
+
+    Examples
+    --------
+    >>> as_real_array([[1, 2]], "image", (2, 3), "(H, W) or (H, W, C)").shape
+    (1, 2)
+    >>> as_real_array([1.0, float("nan")], "x")
+    Traceback (most recent call last):
+    ...
+    ValueError: `x` must contain finite numbers only. Received 1 NaN and 0 infinite value(s).
     """
     try:
-        array = np.asarray(x)
+        array = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(
-            f"`{name}` should be a numeric array (or a number). Received {type(x).__name__} "
-            f"that NumPy cannot turn into an array: {exc}"
+            f"`{name}` must be a numeric array. Received {type(value).__name__} that NumPy "
+            f"cannot turn into an array: {exc}"
         ) from None
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.issubdtype(
-        array.dtype, np.complexfloating
-    ):
+    if array.dtype.kind not in "biuf":
         raise ValueError(
-            f"`{name}` should hold real numbers (int or float). "
+            f"`{name}` must be an array of real numbers (bool, integer or float). "
             f"Received an array of dtype {array.dtype}."
         )
-    if not np.issubdtype(array.dtype, np.floating):
+    if ndims is not None and array.ndim not in ndims:
+        raise ValueError(
+            f"`{name}` must have shape {shape_text}. "
+            f"Received {name}.shape={array.shape} ({array.ndim}-D)."
+        )
+    if array.size == 0 and not allow_empty:
+        raise ValueError(f"`{name}` must not be empty. Received {name}.shape={array.shape}.")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        n_nan = int(np.isnan(array).sum())
+        n_inf = int(np.isinf(array).sum())
+        raise ValueError(
+            f"`{name}` must contain finite numbers only. "
+            f"Received {n_nan} NaN and {n_inf} infinite value(s)."
+        )
+    return array
+
+
+def as_float_array(value, name="x"):
+    """`value` as a floating-point array, after checking it is real and NaN-free.
+
+    Floating inputs keep their dtype (float32 stays float32, as in Keras);
+    integer and boolean inputs become float64. Infinities pass (``relu(inf)``
+    is ``inf``); callers that need finite numbers use `as_real_array`.
+
+    Examples
+    --------
+    >>> as_float_array([1, 2]).dtype
+    dtype('float64')
+    >>> as_float_array(np.ones(2, dtype=np.float32)).dtype
+    dtype('float32')
+    >>> as_float_array([1.0, float("nan")])
+    Traceback (most recent call last):
+    ...
+    ValueError: `x` must not contain NaN. Received 1 NaN value(s) in an array of shape (2,).
+    """
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"`{name}` must be a numeric array (or a number). Received {type(value).__name__} "
+            f"that NumPy cannot turn into an array: {exc}"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"`{name}` must hold real numbers (bool, int or float). "
+            f"Received an array of dtype {array.dtype}."
+        )
+    if array.dtype.kind != "f":
         array = array.astype(np.float64)
     if np.isnan(array).any():
         raise ValueError(
-            f"`{name}` should not contain NaN. Received {int(np.isnan(array).sum())} NaN "
+            f"`{name}` must not contain NaN. Received {int(np.isnan(array).sum())} NaN "
             f"value(s) in an array of shape {array.shape}."
         )
     return array

@@ -164,19 +164,19 @@ def softmax(x, axis=-1):
     x = as_float_array(x)
     if x.ndim == 0:
         raise ValueError(
-            "`x` should have at least one axis of scores (softmax of a single number is "
+            "`x` must have at least one axis of scores (softmax of a single number is "
             f"always 1). Received a scalar: {x!r}."
         )
     if not np.isfinite(x).all():
         raise ValueError(
-            "`x` should contain only finite scores. Received "
+            "`x` must contain only finite scores. Received "
             f"{int(np.isinf(x).sum())} infinite value(s)."
         )
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not (
         -x.ndim <= axis < x.ndim
     ):
         raise ValueError(
-            f"`axis` should be an int in [{-x.ndim}, {x.ndim - 1}] for an input of shape "
+            f"`axis` must be an int in [{-x.ndim}, {x.ndim - 1}] for an input of shape "
             f"{x.shape}. Received axis={axis!r}."
         )
     shifted = x - x.max(axis=axis, keepdims=True)

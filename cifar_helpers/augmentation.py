@@ -36,20 +36,20 @@ def _check_images(images, name="images"):
     images = np.asarray(images)
     if images.ndim != 4:
         raise ValueError(
-            f"`{name}` should be a batch of images, shape (N, H, W, C). "
+            f"`{name}` must be a batch of images, shape (N, H, W, C). "
             f"Received shape {images.shape}."
         )
     if not (np.issubdtype(images.dtype, np.number) or images.dtype == np.bool_):
-        raise ValueError(f"`{name}` should hold numbers. Received dtype {images.dtype}.")
+        raise ValueError(f"`{name}` must hold numbers. Received dtype {images.dtype}.")
     return images
 
 
 def _check_pad(pad, images):
     if not isinstance(pad, (int, np.integer)) or pad < 0:
-        raise ValueError(f"`pad` should be an int >= 0. Received pad={pad!r}.")
+        raise ValueError(f"`pad` must be an int >= 0. Received pad={pad!r}.")
     if pad >= min(images.shape[1:3]):
         raise ValueError(
-            f"`pad` should be smaller than the image side ({min(images.shape[1:3])}) "
+            f"`pad` must be smaller than the image side ({min(images.shape[1:3])}) "
             f"for reflect padding. Received pad={pad}."
         )
 
@@ -89,9 +89,9 @@ def shift_images(images, dy, dx, mode="reflect"):
     images = _check_images(images)
     for name, value in (("dy", dy), ("dx", dx)):
         if not isinstance(value, (int, np.integer)):
-            raise ValueError(f"`{name}` should be an int. Received {name}={value!r}.")
+            raise ValueError(f"`{name}` must be an int. Received {name}={value!r}.")
     if mode not in ("reflect", "constant"):
-        raise ValueError(f"`mode` should be 'reflect' or 'constant'. Received mode={mode!r}.")
+        raise ValueError(f"`mode` must be 'reflect' or 'constant'. Received mode={mode!r}.")
     height, width = images.shape[1:3]
     if abs(dy) >= height or abs(dx) >= width:
         raise ValueError(
@@ -170,7 +170,7 @@ def random_flip(images, seed=None, mask=None):
     mask = np.asarray(mask)
     if mask.shape != (len(images),) or mask.dtype != np.bool_:
         raise ValueError(
-            f"`mask` should be a bool array of shape ({len(images)},), one per image. "
+            f"`mask` must be a bool array of shape ({len(images)},), one per image. "
             f"Received dtype {mask.dtype}, shape {mask.shape}."
         )
     out = images.copy()
@@ -194,9 +194,9 @@ def alternating_flip_mask(n, epoch, seed=0):
     True
     """
     if not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"`n` should be an int >= 0. Received n={n!r}.")
+        raise ValueError(f"`n` must be an int >= 0. Received n={n!r}.")
     if not isinstance(epoch, (int, np.integer)) or epoch < 0:
-        raise ValueError(f"`epoch` should be an int >= 0. Received epoch={epoch!r}.")
+        raise ValueError(f"`epoch` must be an int >= 0. Received epoch={epoch!r}.")
     first = np.random.default_rng(seed).random(n) < 0.5
     return first if epoch % 2 == 0 else ~first
 

@@ -91,18 +91,19 @@ def _accuracy(model, x_test, y_test):
 
 def _train(args):
     from .config import model_path
-    from .models import build_seed_model, save_model
+    from .models import build_seed_model
     from .notebook import quiet_tensorflow
+    from .saving import save_model
     from .training import train
 
     epochs = args.epochs if args.epochs is not None else (1 if args.quick else 10)
     if epochs < 1:
-        raise ValueError(f"--epochs should be a positive int. Received {epochs}.")
+        raise ValueError(f"--epochs must be a positive int. Received {epochs}.")
     if args.batch_size < 1:
-        raise ValueError(f"--batch-size should be a positive int. Received {args.batch_size}.")
+        raise ValueError(f"--batch-size must be a positive int. Received {args.batch_size}.")
     out = args.out if args.out is not None else model_path("seed_cnn", quick=args.quick)
     if out.suffix != ".keras":
-        raise ValueError(f"--out should end in .keras (Keras 3's format). Received '{out}'.")
+        raise ValueError(f"--out must end in .keras (Keras 3's format). Received '{out}'.")
     (x_train, y_train), (x_test, y_test) = _load_data(args.data_dir, args.quick)
     keras = quiet_tensorflow()
     keras.utils.set_random_seed(args.seed)
@@ -138,7 +139,7 @@ def _train(args):
 
 
 def _evaluate(args):
-    from .models import load_model
+    from .saving import load_model
 
     model = load_model(args.model_file)
     _, (x_test, y_test) = _load_data(args.data_dir, args.quick)
@@ -148,8 +149,8 @@ def _evaluate(args):
 
 
 def _predict(args):
-    from .models import load_model
     from .predict import predict_image
+    from .saving import load_model
 
     model = load_model(args.model_file)
     for photo in args.photos:
@@ -163,8 +164,10 @@ def main(argv=None):
     """Run the ``cifar-course`` command; return its exit status."""
     args = _parser().parse_args(argv)
     command = {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command]
+    from .environment import enable_onednn
     from .notebook import quiet_tensorflow
 
+    enable_onednn()  # TensorFlow's fast CPU kernels, before TensorFlow is imported
     quiet_tensorflow()  # every command uses Keras; keep TensorFlow's C++ start-up log off stderr
     try:
         return command(args)

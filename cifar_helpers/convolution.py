@@ -16,9 +16,8 @@ This module gives that operation three ways:
 - `convolve2d`: the textbook convolution, which is cross-correlation with the
   kernel flipped (`flip_kernel`).
 
-and the bookkeeping around it: `output_size`, `pad_amounts`, `pad_image` (Keras'
-exact ``padding="same"`` placement) and `window_positions` (where each window
-sits, for step-by-step cells and the instructor widgets).
+The bookkeeping around it (output sizes, Keras' exact ``padding="same"``
+placement, where each window sits) lives in `cifar_helpers.windows`.
 
 Shapes are channels-last, like Keras: ``image`` is ``(H, W)`` or ``(H, W, C)``;
 ``kernel`` is ``(kh, kw)``, ``(kh, kw, C)`` (one filter) or ``(kh, kw, C, F)``
@@ -29,310 +28,24 @@ This module imports NumPy only.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-__all__ = [
-    "PADDING_MODES",
-    "conv2d",
-    "conv2d_loops",
-    "convolve2d",
-    "flip_kernel",
-    "output_size",
-    "pad_amounts",
-    "pad_image",
-    "window_positions",
-]
+from ._validation import as_real_array, int_pair
+from .windows import output_size, pad_amounts, window_positions
 
-#: The string values `padding` accepts (an int or a pair of ints works too).
-PADDING_MODES = ("valid", "same")
+__all__ = ["conv2d", "conv2d_loops", "convolve2d", "flip_kernel"]
 
 # Integer inputs are computed in float64 (fast BLAS) only while every partial
 # sum is an integer float64 represents exactly; beyond that, in int64.
 _EXACT_FLOAT_LIMIT = 2.0**52
 
 
-# --------------------------------------------------------------------------- #
-# Validation helpers
-# --------------------------------------------------------------------------- #
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _pair(value, name, minimum):
-    """Return `value` (an int or a pair of ints, each >= minimum) as a pair."""
-    kind = "positive integer" if minimum == 1 else "non-negative integer"
-    if _is_int(value):
-        items = (value, value)
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
-        items = tuple(value)
-    else:
-        raise ValueError(f"`{name}` must be a {kind} or a pair of them. Received {name}={value!r}.")
-    if min(items) < minimum:
-        raise ValueError(f"`{name}` must be a {kind} or a pair of them. Received {name}={value!r}.")
-    return int(items[0]), int(items[1])
-
-
-def _padding_spec(padding):
-    """Return "valid", "same" or a pair of non-negative ints."""
-    if isinstance(padding, str):
-        mode = padding.lower()
-        if mode not in PADDING_MODES:
-            raise ValueError(
-                f"`padding` must be one of {', '.join(repr(m) for m in PADDING_MODES)}, "
-                f"a non-negative integer or a pair of them. Received padding={padding!r}."
-            )
-        return mode
-    if _is_int(padding) or isinstance(padding, (tuple, list)):
-        try:
-            return _pair(padding, "padding", minimum=0)
-        except ValueError:
-            pass
-    raise ValueError(
-        f"`padding` must be one of {', '.join(repr(m) for m in PADDING_MODES)}, "
-        f"a non-negative integer or a pair of them. Received padding={padding!r}."
-    )
-
-
-def _as_real_array(value, name, ndims, shape_text):
-    """`value` as a NumPy array of real numbers with an allowed ndim, finite, not empty."""
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"`{name}` must be an array of real numbers (bool, integer or float). "
-            f"Received an array of dtype {array.dtype}."
-        )
-    if array.ndim not in ndims:
-        raise ValueError(
-            f"`{name}` must have shape {shape_text}. "
-            f"Received {name}.shape={array.shape} ({array.ndim}-D)."
-        )
-    if array.size == 0:
-        raise ValueError(f"`{name}` must not be empty. Received {name}.shape={array.shape}.")
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        n_nan = int(np.isnan(array).sum())
-        n_inf = int(np.isinf(array).sum())
-        raise ValueError(
-            f"`{name}` must contain finite numbers only. "
-            f"Received {n_nan} NaN and {n_inf} infinite value(s)."
-        )
-    return array
-
-
 def _as_image(image):
-    return _as_real_array(image, "image", (2, 3), "(H, W) or (H, W, C)")
+    return as_real_array(image, "image", (2, 3), "(H, W) or (H, W, C)")
 
 
 def _as_kernel(kernel):
-    return _as_real_array(kernel, "kernel", (2, 3, 4), "(kh, kw), (kh, kw, C) or (kh, kw, C, F)")
-
-
-def _spatial_shape(shape, name):
-    if (
-        not isinstance(shape, (tuple, list))
-        or len(shape) < 2
-        or not all(_is_int(v) and v > 0 for v in shape)
-    ):
-        raise ValueError(
-            f"`{name}` must be a shape (H, W) or (H, W, C) of positive integers. "
-            f"Received {name}={shape!r}."
-        )
-    return int(shape[0]), int(shape[1])
-
-
-# --------------------------------------------------------------------------- #
-# Sizes and padding
-# --------------------------------------------------------------------------- #
-def _axis_padding(n, f, s, padding):
-    """(before, after) zero padding of one axis of length n, kernel f, stride s."""
-    if padding == "valid":
-        return 0, 0
-    if padding == "same":
-        out = -(-n // s)  # ceil(n / s)
-        total = max((out - 1) * s + f - n, 0)
-        return total // 2, total - total // 2
-    return padding, padding
-
-
-def _axis_output(n, f, s, padding, axis_name):
-    before, after = _axis_padding(n, f, s, padding)
-    padded = n + before + after
-    if f > padded:
-        raise ValueError(
-            f"The kernel is larger than the padded input along the {axis_name}: "
-            f"kernel size {f} > padded input size {padded} (input {n}, padding "
-            f"{before}+{after}). Expected a kernel no larger than the padded input."
-        )
-    return (padded - f) // s + 1
-
-
-def output_size(input_size, kernel_size, strides=1, padding="valid"):
-    """Output length (or shape) of a 2-D convolution or pooling window.
-
-    Parameters
-    ----------
-    input_size : int or (int, int)
-        Input length ``n`` (or ``(H, W)``).
-    kernel_size : int or (int, int)
-        Kernel length ``f`` (or ``(kh, kw)``).
-    strides : int or (int, int)
-        Step ``s`` between windows (positive).
-    padding : {"valid", "same"}, int or (int, int)
-        ``"valid"`` (no padding), ``"same"`` (Keras' rule) or ``p`` zeros on
-        each side.
-
-    Returns
-    -------
-    int or (int, int)
-        An int when every argument is a scalar, otherwise ``(H', W')``.
-
-    Raises
-    ------
-    ValueError
-        For non-positive sizes or strides, an unknown padding, or a kernel
-        larger than the padded input.
-
-    Notes
-    -----
-    With ``p`` zeros on each side: ``floor((n + 2p - f) / s) + 1``
-    (``"valid"`` is ``p = 0``). With ``"same"``, Keras pads just enough to get
-    ``ceil(n / s)`` outputs, so with ``s = 1`` the size is kept.
-
-    Examples
-    --------
-    >>> output_size(5, 3)
-    3
-    >>> output_size(8, 3, strides=2)
-    3
-    >>> output_size(32, 3, padding="same"), output_size(32, 3, strides=2, padding="same")
-    (32, 16)
-    >>> output_size((8, 7), 3, strides=2, padding=1)
-    (4, 4)
-    """
-    scalar = all(_is_int(v) for v in (input_size, kernel_size, strides)) and (
-        isinstance(padding, str) or _is_int(padding)
-    )
-    sizes = _pair(input_size, "input_size", minimum=1)
-    kernel = _pair(kernel_size, "kernel_size", minimum=1)
-    steps = _pair(strides, "strides", minimum=1)
-    spec = _padding_spec(padding)
-    per_axis = (spec, spec) if isinstance(spec, str) else spec
-    result = tuple(
-        _axis_output(sizes[a], kernel[a], steps[a], per_axis[a], axis_name)
-        for a, axis_name in enumerate(("rows", "columns"))
-    )
-    return result[0] if scalar else result
-
-
-def pad_amounts(input_shape, kernel_size, strides=1, padding="valid"):
-    """Zero rows/columns added on each side of the image before sliding the kernel.
-
-    Parameters
-    ----------
-    input_shape : tuple
-        ``(H, W)`` or ``(H, W, C)`` (only ``H`` and ``W`` are used).
-    kernel_size : int or (int, int)
-    strides : int or (int, int)
-    padding : {"valid", "same"}, int or (int, int)
-
-    Returns
-    -------
-    ((int, int), (int, int))
-        ``((top, bottom), (left, right))``.
-
-    Notes
-    -----
-    For ``"same"`` this is TensorFlow/Keras' placement: ``out = ceil(n / s)``,
-    ``total = max((out - 1) * s + f - n, 0)``, ``top = total // 2`` and the
-    rest at the bottom, so an odd total puts the extra row at the bottom (and
-    the extra column on the right).
-
-    Examples
-    --------
-    >>> pad_amounts((5, 5), 3, padding="same")
-    ((1, 1), (1, 1))
-    >>> pad_amounts((5, 5), 2, padding="same")
-    ((0, 1), (0, 1))
-    >>> pad_amounts((8, 7), 3, strides=2, padding="same")
-    ((0, 1), (1, 1))
-    """
-    rows, cols = _spatial_shape(input_shape, "input_shape")
-    kernel = _pair(kernel_size, "kernel_size", minimum=1)
-    steps = _pair(strides, "strides", minimum=1)
-    spec = _padding_spec(padding)
-    per_axis = (spec, spec) if isinstance(spec, str) else spec
-    output_size((rows, cols), kernel, steps, padding)  # raises if the kernel does not fit
-    return (
-        _axis_padding(rows, kernel[0], steps[0], per_axis[0]),
-        _axis_padding(cols, kernel[1], steps[1], per_axis[1]),
-    )
-
-
-def pad_image(image, kernel_size, strides=1, padding="valid"):
-    """Return `image` with the zero padding a convolution would add.
-
-    Parameters
-    ----------
-    image : (H, W) or (H, W, C) array_like
-    kernel_size, strides, padding
-        As in `pad_amounts`.
-
-    Returns
-    -------
-    (H + top + bottom, W + left + right[, C]) ndarray
-        Same dtype as `image`; channels are never padded.
-
-    Examples
-    --------
-    >>> pad_image(np.ones((2, 2), dtype=int), 3, padding="same")
-    array([[0, 0, 0, 0],
-           [0, 1, 1, 0],
-           [0, 1, 1, 0],
-           [0, 0, 0, 0]])
-    """
-    image = _as_image(image)
-    pads = pad_amounts(image.shape, kernel_size, strides, padding)
-    return np.pad(image, pads + ((0, 0),) * (image.ndim - 2))
-
-
-def window_positions(input_shape, kernel_size, strides=1, padding="valid"):
-    """Where each output cell's window sits in the padded image.
-
-    Parameters
-    ----------
-    input_shape : tuple
-        ``(H, W)`` or ``(H, W, C)`` of the *unpadded* image.
-    kernel_size, strides, padding
-        As in `conv2d`.
-
-    Returns
-    -------
-    iterator of (int, int, slice, slice)
-        ``(out_row, out_col, row_slice, col_slice)`` in row-major order, with
-        the slices indexing the image returned by `pad_image`.
-
-    Examples
-    --------
-    >>> for out_row, out_col, rows, cols in window_positions((5, 5), 3, strides=2):
-    ...     print(out_row, out_col, rows, cols)
-    0 0 slice(0, 3, None) slice(0, 3, None)
-    0 1 slice(0, 3, None) slice(2, 5, None)
-    1 0 slice(2, 5, None) slice(0, 3, None)
-    1 1 slice(2, 5, None) slice(2, 5, None)
-    """
-    rows, cols = _spatial_shape(input_shape, "input_shape")
-    kh, kw = _pair(kernel_size, "kernel_size", minimum=1)
-    sr, sc = _pair(strides, "strides", minimum=1)
-    out_rows, out_cols = output_size((rows, cols), (kh, kw), (sr, sc), padding)
-
-    def positions():
-        for out_row in range(out_rows):
-            for out_col in range(out_cols):
-                top, left = out_row * sr, out_col * sc
-                yield out_row, out_col, slice(top, top + kh), slice(left, left + kw)
-
-    return positions()
+    return as_real_array(kernel, "kernel", (2, 3, 4), "(kh, kw), (kh, kw, C) or (kh, kw, C, F)")
 
 
 def flip_kernel(kernel):
@@ -387,7 +100,7 @@ def _prepare(image, kernel, strides, padding):
             f"{kernel4.shape[2]}. Expected kernel.shape[2] == {channels}. Received "
             f"image.shape={image.shape} and kernel.shape={kernel.shape}."
         )
-    steps = _pair(strides, "strides", minimum=1)
+    steps = int_pair(strides, "strides")
     pads = pad_amounts(image3.shape, kernel4.shape[:2], steps, padding)
     out_shape = output_size(image3.shape[:2], kernel4.shape[:2], steps, padding)
     integer = image.dtype.kind in "biu" and kernel.dtype.kind in "biu"

@@ -29,6 +29,7 @@ __all__ = [
     "one_hot",
     "scale_pixels",
     "subset_per_class",
+    "unit_pixels",
 ]
 
 #: The ten CIFAR-10 classes, in label order (label 0 is "airplane").
@@ -207,21 +208,44 @@ def find_cifar10_dir(data_dir=None):
     return None
 
 
-def _download_with_keras():
-    try:
-        import keras
+#: Where `load_cifar10` downloads CIFAR-10 from, and the archive's SHA-256 (as Keras checks it).
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
+#: Seconds a download may wait for the server before giving up.
+DOWNLOAD_TIMEOUT = 30
 
-        return keras.datasets.cifar10.load_data()
-    except Exception as exc:  # urllib, SSL, checksum and extraction errors alike
+
+def _download(url=CIFAR10_URL, known_hash=CIFAR10_SHA256, timeout=DOWNLOAD_TIMEOUT):
+    """Download and unpack the CIFAR-10 archive into Keras' cache; return the batch folder.
+
+    pooch checks the SHA-256, retries twice, and gives up on a server that
+    stops answering after `timeout` seconds.
+    """
+    import pooch
+
+    cache = _keras_cache_dirs()[0].parent  # .../datasets/cifar-10-batches-py-target
+    try:
+        pooch.retrieve(
+            url,
+            known_hash=f"sha256:{known_hash}" if known_hash else None,
+            fname="cifar-10-python.tar.gz",
+            path=cache.parent,
+            processor=pooch.Untar(extract_dir=cache.name),
+            downloader=pooch.HTTPDownloader(timeout=timeout, progressbar=False),
+            retry_if_failed=2,
+        )
+    except Exception as exc:  # network, timeout, checksum and extraction errors alike
+        reason = str(exc).splitlines()[0] if str(exc) else ""
         raise CIFAR10NotFoundError(
-            "CIFAR-10 was not found locally and could not be downloaded "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+            f"CIFAR-10 was not found locally and could not be downloaded from {url} "
+            f"({type(exc).__name__}: {reason}). "
             "If you are offline, copy the 'cifar-10-batches-py' folder from "
             "cifar-10-python.tar.gz to this machine and point the CIFAR10_DIR "
             "environment variable at it, e.g. "
             "export CIFAR10_DIR=/path/to/cifar-10-batches-py, "
             "or pass load_cifar10(data_dir=...)."
         ) from None
+    return _keras_cache_dirs()[0]
 
 
 def load_cifar10(data_dir=None):
@@ -236,8 +260,8 @@ def load_cifar10(data_dir=None):
     data_dir : str or path-like, optional
         A ``cifar-10-batches-py`` folder (``data_batch_1`` … ``data_batch_5``,
         ``test_batch``). If omitted, the ``CIFAR10_DIR`` environment variable is
-        used, then a copy in Keras' cache, then Keras' own download, which
-        verifies the archive's checksum.
+        used, then a copy in Keras' cache, then a download into that cache
+        (with pooch: SHA-256 checked, a timeout, two retries).
 
     Returns
     -------
@@ -258,7 +282,7 @@ def load_cifar10(data_dir=None):
     """
     folder = find_cifar10_dir(data_dir)
     if folder is None:
-        return _download_with_keras()
+        folder = _download()
     x_train = np.empty((len(TRAIN_BATCHES) * IMAGES_PER_BATCH, *IMAGE_SHAPE), dtype=np.uint8)
     y_train = np.empty((len(TRAIN_BATCHES) * IMAGES_PER_BATCH, 1), dtype=np.uint8)
     for i, name in enumerate(TRAIN_BATCHES):
@@ -287,10 +311,61 @@ def scale_pixels(images):
     images = np.asarray(images)
     if images.dtype != np.uint8:
         raise ValueError(
-            "`images` should be a uint8 array of pixels in 0..255 (scale raw images "
+            "`images` must be a uint8 array of pixels in 0..255 (scale raw images "
             f"only once). Received dtype={images.dtype}."
         )
     return images.astype(np.float32) / np.float32(255.0)
+
+
+def unit_pixels(images, name="images"):
+    """Images as float32 in ``[0, 1]``, the way the course's models take them.
+
+    uint8 pixels are scaled by `scale_pixels` (the one ``/ 255``); float
+    images must already lie in ``[0, 1]`` and are only cast to float32.
+
+    Parameters
+    ----------
+    images : uint8 or float ndarray
+    name : str
+        The argument's name, for error messages.
+
+    Returns
+    -------
+    float32 ndarray of the same shape.
+
+    Raises
+    ------
+    ValueError
+        For another dtype (uint16, int, bool…), NaN or infinite values, floats
+        outside ``[0, 1]``, or an empty array.
+
+    Examples
+    --------
+    >>> unit_pixels(np.array([0, 255], dtype=np.uint8))
+    array([0., 1.], dtype=float32)
+    >>> unit_pixels(np.array([0.5, 2.0]), name="x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `x` must be uint8 pixels in 0..255 or floats in [0, 1]. Received floats from 0.5 ...
+    """
+    images = np.asarray(images)
+    if images.size == 0:
+        raise ValueError(f"`{name}` must not be empty. Received shape {images.shape}.")
+    if images.dtype == np.uint8:
+        return scale_pixels(images)
+    expected = f"`{name}` must be uint8 pixels in 0..255 or floats in [0, 1]."
+    if images.dtype.kind != "f":
+        raise ValueError(f"{expected} Received dtype {images.dtype}.")
+    finite = np.isfinite(images)
+    if not finite.all():
+        raise ValueError(
+            f"{expected} Received {int(np.isnan(images).sum())} NaN and "
+            f"{int(np.isinf(images).sum())} infinite value(s)."
+        )
+    low, high = float(images.min()), float(images.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueError(f"{expected} Received floats from {low:g} to {high:g}.")
+    return images.astype(np.float32, copy=False)
 
 
 def one_hot(labels, num_classes=10):
@@ -316,12 +391,12 @@ def one_hot(labels, num_classes=10):
         labels = labels[:, 0]
     if labels.ndim != 1 or (labels.size and not np.issubdtype(labels.dtype, np.integer)):
         raise ValueError(
-            "`labels` should be integers of shape (N,) or (N, 1). "
+            "`labels` must be integers of shape (N,) or (N, 1). "
             f"Received dtype={labels.dtype}, shape={labels.shape}."
         )
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(
-            f"`labels` should lie in 0..{num_classes - 1} for num_classes={num_classes}. "
+            f"`labels` must lie in 0..{num_classes - 1} for num_classes={num_classes}. "
             f"Received values from {labels.min()} to {labels.max()}."
         )
     return np.eye(num_classes, dtype=np.float32)[labels]
@@ -356,11 +431,11 @@ def subset_per_class(images, labels, n_per_class, seed=0):
     flat = labels.reshape(-1) if labels.ndim == 2 and labels.shape[1] == 1 else labels
     if flat.ndim != 1 or len(flat) != len(images):
         raise ValueError(
-            "`labels` should have shape (N,) or (N, 1) with N = len(images) = "
+            "`labels` must have shape (N,) or (N, 1) with N = len(images) = "
             f"{len(images)}. Received shape {labels.shape}."
         )
     if not isinstance(n_per_class, (int, np.integer)) or n_per_class < 1:
-        raise ValueError(f"`n_per_class` should be a positive int. Received {n_per_class!r}.")
+        raise ValueError(f"`n_per_class` must be a positive int. Received {n_per_class!r}.")
     rng = np.random.default_rng(seed)
     chosen = []
     for cls in np.unique(flat):

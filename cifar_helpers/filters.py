@@ -19,7 +19,7 @@ from types import MappingProxyType
 import numpy as np
 from scipy import ndimage
 
-from .convolution import _as_real_array
+from ._validation import as_real_array
 
 __all__ = [
     "BOX_BLUR",
@@ -115,7 +115,7 @@ def _as_filter_kernel(kernel_or_name):
                 f"{', '.join(repr(name) for name in FILTERS)}."
             )
         return FILTERS[kernel_or_name]
-    return _as_real_array(kernel_or_name, "kernel", (2,), "(kh, kw)").astype(np.float64)
+    return as_real_array(kernel_or_name, "kernel", (2,), "(kh, kw)").astype(np.float64)
 
 
 def apply_filter(image, kernel_or_name, normalize="auto"):
@@ -190,7 +190,7 @@ def apply_filter(image, kernel_or_name, normalize="auto"):
             f"Received normalize={normalize!r}."
         )
     kernel = _as_filter_kernel(kernel_or_name)
-    image = _as_real_array(image, "image", (2, 3), "(H, W) or (H, W, C)")
+    image = as_real_array(image, "image", (2, 3), "(H, W) or (H, W, C)")
     integer = image.dtype.kind in "biu"
     if integer and image.dtype != np.uint8 and (image.min() < 0 or image.max() > 255):
         raise ValueError(

@@ -61,7 +61,7 @@ def flatten(x):
     """
     x = as_float_array(x)
     if x.ndim == 0:
-        raise ValueError(f"`x` should be an array to flatten. Received a scalar: {x!r}.")
+        raise ValueError(f"`x` must be an array to flatten. Received a scalar: {x!r}.")
     return x.reshape(-1)
 
 
@@ -101,12 +101,12 @@ def dense(x, kernel, bias=None):
     kernel = as_float_array(kernel, "kernel")
     if x.ndim not in (1, 2):
         raise ValueError(
-            "`x` should be a vector (n_in,) or a batch of vectors (N, n_in); flatten "
+            "`x` must be a vector (n_in,) or a batch of vectors (N, n_in); flatten "
             f"feature maps first. Received x.shape={x.shape}."
         )
     if kernel.ndim != 2:
         raise ValueError(
-            f"`kernel` should have shape (n_in, units). Received kernel.shape={kernel.shape}."
+            f"`kernel` must have shape (n_in, units). Received kernel.shape={kernel.shape}."
         )
     if x.shape[-1] != kernel.shape[0]:
         raise ValueError(
@@ -118,7 +118,7 @@ def dense(x, kernel, bias=None):
         bias = as_float_array(bias, "bias")
         if bias.shape != (kernel.shape[1],):
             raise ValueError(
-                f"`bias` should have shape ({kernel.shape[1]},), one value per unit. "
+                f"`bias` must have shape ({kernel.shape[1]},), one value per unit. "
                 f"Received bias.shape={bias.shape}."
             )
         out = out + bias
@@ -224,7 +224,7 @@ def layer_specs(model):
     """
     if not hasattr(model, "layers"):
         raise ValueError(
-            f"`model` should be a Keras model (with a `layers` list). Received "
+            f"`model` must be a Keras model (with a `layers` list). Received "
             f"{type(model).__name__}."
         )
     return [_spec(layer) for layer in model.layers if _keras_kind(layer) != "InputLayer"]
@@ -307,7 +307,7 @@ def forward_pass(model, image, return_intermediates=False):
         return np.stack([forward_pass(specs, one) for one in image])
     if image.ndim != 3:
         raise ValueError(
-            "`image` should be one image (H, W, C) or a batch (N, H, W, C). "
+            "`image` must be one image (H, W, C) or a batch (N, H, W, C). "
             f"Received image.shape={image.shape}."
         )
     x = image

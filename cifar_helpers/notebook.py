@@ -1,19 +1,23 @@
 """The one set-up call at the top of every notebook.
 
-``setup_notebook()`` silences TensorFlow's C++ start-up log lines (the same way
-in every notebook, so stored outputs stay clean), imports TensorFlow/Keras once,
-and seeds NumPy, Python and Keras.
+``setup_notebook()`` asks TensorFlow for its fast oneDNN CPU kernels
+(`cifar_helpers.environment.enable_onednn`), silences TensorFlow's C++ start-up
+log lines (the same way in every notebook, so stored outputs stay clean),
+imports TensorFlow/Keras once, and seeds NumPy, Python and Keras.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import random
 
 import numpy as np
 
-__all__ = ["quiet_tensorflow", "setup_notebook"]
+from .environment import enable_onednn
+
+__all__ = ["no_retracing_warnings", "quiet_tensorflow", "setup_notebook"]
 
 
 @contextlib.contextmanager
@@ -60,9 +64,33 @@ def setup_notebook(seed=0, tensorflow=True):
     tensorflow : bool
         Import TensorFlow/Keras now, silently. Notebooks that only use NumPy
         pass ``False`` and start faster.
+
+    Notes
+    -----
+    Sets ``TF_ENABLE_ONEDNN_OPTS=1`` on x86-64 unless it is set already
+    (`cifar_helpers.environment.enable_onednn`), before TensorFlow is imported.
     """
+    enable_onednn()
     random.seed(seed)
     np.random.seed(seed)
     if tensorflow:
         keras = quiet_tensorflow()
         keras.utils.set_random_seed(seed)
+
+
+@contextlib.contextmanager
+def no_retracing_warnings():
+    """Hide TensorFlow's "triggered tf.function retracing" warnings for the duration.
+
+    Training several fresh models in a row (the ladder, the tests) makes
+    TensorFlow warn that its functions are retraced, with memory addresses in
+    the message. Every new model needs its own trace, so the warning says
+    nothing useful here, and it would clutter stored notebook outputs.
+    """
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

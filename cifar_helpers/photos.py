@@ -1,14 +1,37 @@
-"""The course's real photos (in ``images/``) and the credit line each one needs.
+"""Photos: the course's own (in ``images/``, with credits) and the one photo loader.
 
-None of these photos comes from CIFAR-10. Show `credit(name)` wherever a photo,
-or anything made from it (a filtered or resized copy), is displayed.
+None of the course photos comes from CIFAR-10. Show `credit(name)` wherever a
+photo, or anything made from it (a filtered or resized copy), is displayed.
+
+`load_image` turns any photo Pillow can open (JPEG, PNG, GIF, WebP, BMP, TIFF…),
+from a file or from uploaded bytes, into an RGB uint8 array the way a careful
+person would by hand: turn it upright (EXIF orientation), convert grayscale,
+transparent, palette, CMYK or 16-bit pixels to plain 8-bit RGB, crop the centre
+to the target's shape so nothing is squashed, and shrink it with an
+antialiasing filter. Bad input gets a clear `ImageLoadError`, never a crash deep
+inside NumPy. Every lesson, widget and the CLI read photos through it.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
 from .config import IMAGES_DIR
 
-__all__ = ["PHOTOS", "credit", "photo_path"]
+__all__ = [
+    "MAX_PIXELS",
+    "PHOTOS",
+    "ImageLoadError",
+    "credit",
+    "load_image",
+    "photo_path",
+    "prepare_image",
+]
 
 #: file name -> (CIFAR-10 class or "general", credit line with source and licence)
 PHOTOS = {
@@ -62,3 +85,221 @@ def credit(name):
     """
     _check(name)
     return f"{name}: {PHOTOS[name][1]}"
+
+
+#: Largest image (width x height) `load_image` opens: Pillow's own decompression-bomb limit.
+MAX_PIXELS = 89_478_485
+
+_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
+
+
+class ImageLoadError(ValueError):
+    """A file could not be read as a photo (not an image, truncated, or too large)."""
+
+
+def _check_size(size):
+    if (
+        not isinstance(size, (tuple, list))
+        or len(size) != 2
+        or not all(isinstance(n, (int, np.integer)) and n > 0 for n in size)
+    ):
+        raise ValueError(
+            "`size` must be a pair of positive ints (height, width), e.g. (32, 32). "
+            f"Received size={size!r}."
+        )
+    return int(size[0]), int(size[1])
+
+
+def _to_rgb(image):
+    """Convert a Pillow image of any mode to 8-bit RGB (transparency over white)."""
+    from PIL import Image
+
+    mode = image.mode
+    if mode in _SIXTEEN_BIT_MODES or mode in ("I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        if mode in _SIXTEEN_BIT_MODES or (mode == "I" and values.max(initial=0) > 255):
+            values = values / 257.0  # 0..65535 -> 0..255
+        elif mode == "F" and values.max(initial=0) <= 1.0:
+            values = values * 255.0
+        gray = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        return Image.fromarray(gray).convert("RGB")
+    if mode == "P" and "transparency" in image.info:
+        image, mode = image.convert("RGBA"), "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _crop_box(width, height, size):
+    """The centred integer box of `width` x `height` with the aspect ratio of `size` (h, w).
+
+    Examples
+    --------
+    >>> _crop_box(120, 40, (32, 32))   # (left, upper, right, lower)
+    (40, 0, 80, 40)
+    """
+    target_h, target_w = size
+    if width * target_h > height * target_w:  # too wide: trim the sides
+        new_w = max(1, round(height * target_w / target_h))
+        left = (width - new_w) // 2
+        return (left, 0, left + new_w, height)
+    new_h = max(1, round(width * target_h / target_w))
+    top = (height - new_h) // 2
+    return (0, top, width, top + new_h)
+
+
+def prepare_image(image, size=(32, 32)):
+    """Turn a Pillow image into an upright RGB uint8 array of shape `size` + (3,).
+
+    Applies EXIF orientation, converts any mode to 8-bit RGB (transparent pixels
+    become white), crops the centre to the aspect ratio of `size` and resizes
+    with Lanczos antialiasing. `load_image` calls it after opening a file.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+    size : (int, int)
+        ``(height, width)`` of the result.
+
+    Returns
+    -------
+    (height, width, 3) uint8 ndarray
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> wide = Image.new("L", (60, 20), color=200)   # 60 wide, 20 high, gray
+    >>> prepare_image(wide, size=(4, 4)).shape
+    (4, 4, 3)
+    >>> int(prepare_image(wide, size=(4, 4))[0, 0, 0])
+    200
+    """
+    from PIL import Image, ImageOps
+
+    size = _check_size(size)
+    image = ImageOps.exif_transpose(image)
+    image = _to_rgb(image)
+    # Crop first: resize(box=...) would let the filter reach pixels outside the box.
+    cropped = image.crop(_crop_box(image.width, image.height, size))
+    resized = cropped.resize(
+        (size[1], size[0]), resample=Image.Resampling.LANCZOS, reducing_gap=3.0
+    )
+    return np.asarray(resized, dtype=np.uint8).copy()
+
+
+def _open_source(source):
+    """(name for messages, file object or path) for a path or for uploaded bytes."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if not len(source):
+            raise ImageLoadError("The photo is empty (0 bytes): choose a photo (JPEG, PNG…).")
+        return "the uploaded photo", io.BytesIO(bytes(source))
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(
+            "`source` must be a file path or the bytes of a photo. "
+            f"Received {type(source).__name__}."
+        )
+    path = Path(source)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise FileNotFoundError(f"Cannot read image '{path}': the path {what}.")
+    return f"'{path.name}'", path
+
+
+def _decode(image, size, max_side):
+    """Decode `image` at reduced size where the format allows it, then prepare it."""
+    from PIL import Image
+
+    if size is not None:
+        wanted = (4 * size[1], 4 * size[0])  # keep 4x the target for the final filter
+    else:
+        wanted = (max_side, max_side)
+    if image.format == "JPEG":
+        # The JPEG decoder shrinks big photos by 1/2, 1/4 or 1/8 while decoding.
+        image.draft(image.mode, wanted)
+    image.load()
+    if size is not None:
+        return prepare_image(image, size)
+    from PIL import ImageOps
+
+    image = _to_rgb(ImageOps.exif_transpose(image))
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return np.asarray(image, dtype=np.uint8).copy()
+
+
+def load_image(source, size=(32, 32), max_side=512):
+    """Read a photo as an RGB uint8 array: by default, ready for a CIFAR-10 model.
+
+    Parameters
+    ----------
+    source : str, path-like or bytes
+        A file (any image Pillow opens: JPEG, PNG, GIF (first frame), WebP,
+        BMP, TIFF…) or the bytes of one (an upload).
+    size : (int, int) or None
+        ``(height, width)`` of the result; CIFAR-10 models take ``(32, 32)``.
+        None keeps the photo's aspect ratio, for display (see `max_side`).
+    max_side : int
+        With ``size=None``: the longest side of the result, at most.
+
+    Returns
+    -------
+    (height, width, 3) uint8 ndarray
+        Upright (EXIF orientation applied), 8-bit RGB (grayscale, palette, CMYK
+        and 16-bit converted; transparent pixels white), centre-cropped to the
+        aspect ratio of `size`, then resized with antialiasing.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `source` is a path that does not exist or is a folder.
+    ImageLoadError
+        A `ValueError`: the file is empty, is not an image Pillow can read, is
+        truncated or corrupted, or is larger than `MAX_PIXELS` (a decompression
+        bomb).
+    TypeError
+        If `source` is neither a path nor bytes.
+    ValueError
+        If `size` is not a pair of positive ints.
+
+    Examples
+    --------
+    >>> image = load_image(photo_path("truck_1.jpg"))
+    >>> image.shape, image.dtype
+    ((32, 32, 3), dtype('uint8'))
+    >>> max(load_image(photo_path("truck_1.jpg"), size=None, max_side=100).shape)
+    100
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    size = None if size is None else _check_size(size)
+    if not isinstance(max_side, int) or isinstance(max_side, bool) or max_side < 1:
+        raise ValueError(f"`max_side` must be a positive integer. Received max_side={max_side!r}.")
+    name, opened = _open_source(source)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(opened) as image:
+                pixels = image.width * image.height
+                if pixels > MAX_PIXELS:
+                    raise ImageLoadError(
+                        f"{name} is {image.width} x {image.height} pixels, more than the "
+                        f"{MAX_PIXELS:,} allowed (a decompression bomb?). Resize it first."
+                    )
+                return _decode(image, size, max_side)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageLoadError(
+                f"{name} is too large to open safely (a decompression bomb?): {exc}"
+            ) from None
+        except UnidentifiedImageError:
+            raise ImageLoadError(
+                f"{name} is not an image Pillow can read (expected JPEG, PNG, GIF, "
+                "WebP, BMP, TIFF…). Is it really a photo?"
+            ) from None
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            if isinstance(exc, ImageLoadError):
+                raise
+            raise ImageLoadError(
+                f"{name} could not be decoded; it may be truncated or corrupted "
+                f"({type(exc).__name__}: {exc})."
+            ) from None

@@ -48,7 +48,7 @@ def _history_dict(history):
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:
         raise ValueError(
-            "`history` should be a keras History or a dict of metric -> per-epoch values, "
+            "`history` must be a keras History or a dict of metric -> per-epoch values, "
             f"e.g. {{'loss': [...], 'val_loss': [...]}}. Received {type(history).__name__}."
         )
     return logs
@@ -137,13 +137,13 @@ def plot_confusion_matrix(y_true, y_pred, class_names=CLASS_NAMES, normalize=Non
 
     if normalize not in (None, "true", "pred", "all"):
         raise ValueError(
-            "`normalize` should be one of None, 'true', 'pred', 'all'. "
+            "`normalize` must be one of None, 'true', 'pred', 'all'. "
             f"Received normalize={normalize!r}."
         )
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
         raise ValueError(
-            f"`y_true` and `y_pred` should have the same length. Received {len(y_true)} "
+            f"`y_true` and `y_pred` must have the same length. Received {len(y_true)} "
             f"and {len(y_pred)}."
         )
     matrix = confusion_matrix(
@@ -169,7 +169,7 @@ def _labels(labels, name):
         labels = labels[:, 0]
     if labels.ndim != 1:
         raise ValueError(
-            f"`{name}` should be labels of shape (N,) or (N, 1). Received {labels.shape}."
+            f"`{name}` must be labels of shape (N,) or (N, 1). Received {labels.shape}."
         )
     return labels
 
@@ -193,7 +193,7 @@ def plot_per_class_accuracy(y_true, y_pred, class_names=CLASS_NAMES, ax=None):
     >>> [float(bar.get_width()) for bar in ax.patches]
     [0.5, 1.0]
     """
-    from .predict import per_class_accuracy
+    from .metrics import per_class_accuracy
 
     accuracy = per_class_accuracy(y_true, y_pred, num_classes=len(class_names))
     ax = _new_axes(ax, (6, 0.4 * len(class_names) + 1))
@@ -238,14 +238,14 @@ def plot_image_grid(images, titles=None, cols=8, fig=None, cmap=None):
     """
     images = list(images)
     if not images:
-        raise ValueError("`images` should hold at least one image. Received none.")
+        raise ValueError("`images` must hold at least one image. Received none.")
     if titles is not None and len(titles) != len(images):
         raise ValueError(
-            f"`titles` should have one entry per image. Received {len(titles)} titles for "
+            f"`titles` must have one entry per image. Received {len(titles)} titles for "
             f"{len(images)} images."
         )
     if not isinstance(cols, (int, np.integer)) or cols < 1:
-        raise ValueError(f"`cols` should be a positive int. Received cols={cols!r}.")
+        raise ValueError(f"`cols` must be a positive int. Received cols={cols!r}.")
     cols = min(cols, len(images))
     rows = -(-len(images) // cols)
     fig = _new_figure(fig, (1.5 * cols, 1.7 * rows))
@@ -300,7 +300,7 @@ def plot_misclassified(images, y_true, probabilities, class_names=CLASS_NAMES, c
     probabilities = np.asarray(probabilities)
     if not len(images) == len(y_true) == len(probabilities):
         raise ValueError(
-            "`images`, `y_true` and `probabilities` should have the same length. "
+            "`images`, `y_true` and `probabilities` must have the same length. "
             f"Received {len(images)}, {len(y_true)} and {len(probabilities)}."
         )
     predicted = np.argmax(probabilities, axis=1)
@@ -341,7 +341,7 @@ def plot_top_k(predictions, ax=None, title=None, true_class=None):
     ['truck', 'automobile', 'ship']
     """
     if not predictions:
-        raise ValueError("`predictions` should hold at least one (class_name, probability).")
+        raise ValueError("`predictions` must hold at least one (class_name, probability).")
     names = [name for name, _ in predictions]
     values = [float(p) for _, p in predictions]
     colours = ["tab:gray"] * len(names)
@@ -449,7 +449,7 @@ def plot_feature_maps(outputs, max_channels=8, fig=None):
     maps = {name: value for name, value in maps.items() if value.ndim == 3}
     if not maps:
         raise ValueError(
-            "`outputs` should map layer names to (H, W, C) feature maps; none were found."
+            "`outputs` must map layer names to (H, W, C) feature maps; none were found."
         )
     cols = min(max_channels, max(value.shape[-1] for value in maps.values()))
     fig = _new_figure(fig, (1.4 * cols, 1.5 * len(maps)))
@@ -509,7 +509,7 @@ def plot_number_grid(values, title="", windows=(), texts=None, shade=None, cmap=
     values = np.asarray(values)
     if values.ndim != 2 or values.size == 0:
         raise ValueError(
-            f"`values` should be a non-empty 2-D array. Received shape {values.shape}."
+            f"`values` must be a non-empty 2-D array. Received shape {values.shape}."
         )
     ax = _new_axes(ax, (0.6 * values.shape[1] + 1, 0.6 * values.shape[0] + 1))
     colours = values.astype(float)

@@ -15,76 +15,26 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_choice, int_pair
+from .windows import PADDING_MODES, pad_amounts
 
-__all__ = ["MODES", "PADDINGS", "pool2d", "pool_padding"]
+__all__ = ["MODES", "PADDINGS", "pool2d"]
 
 #: The pooling modes `pool2d` knows.
 MODES = ("max", "average", "sum")
 #: The padding options, as in Keras.
-PADDINGS = ("valid", "same")
-
-
-def _pair(value, name):
-    """`value` (a positive int or a pair of them) as a pair of Python ints."""
-    items = value if isinstance(value, (tuple, list)) else (value, value)
-    ok = len(items) == 2 and all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v > 0
-        for v in items
-    )
-    if not ok:
-        raise ValueError(
-            f"`{name}` should be a positive integer or a pair of them (rows, cols). "
-            f"Received {name}={value!r}."
-        )
-    return int(items[0]), int(items[1])
-
-
-def pool_padding(input_size, pool_size, strides, padding):
-    """Rows (or columns) of padding Keras adds before and after, and the output size.
-
-    Parameters
-    ----------
-    input_size, pool_size, strides : int
-        Along one axis.
-    padding : {"valid", "same"}
-
-    Returns
-    -------
-    (before, after, output_size) : tuple of int
-
-    Notes
-    -----
-    ``"valid"``: no padding, ``output_size = floor((n - k) / s) + 1``.
-    ``"same"``: ``output_size = ceil(n / s)``; the ``(output_size - 1) s + k - n``
-    missing cells (if positive) are split with the smaller half *before* and
-    the larger half *after*, like TensorFlow and Keras.
-
-    Examples
-    --------
-    >>> pool_padding(5, 2, 2, "valid")
-    (0, 0, 2)
-    >>> pool_padding(5, 2, 2, "same")
-    (0, 1, 3)
-    >>> pool_padding(4, 3, 1, "same")
-    (1, 1, 4)
-    """
-    if padding == "valid":
-        return 0, 0, (input_size - pool_size) // strides + 1
-    output_size = -(-input_size // strides)
-    total = max((output_size - 1) * strides + pool_size - input_size, 0)
-    return total // 2, total - total // 2, output_size
+PADDINGS = PADDING_MODES
 
 
 def _check_feature_map(x):
     x = as_float_array(x, "x")
     if x.ndim not in (2, 3):
         raise ValueError(
-            "`x` should be one feature map of shape (H, W) or (H, W, C) (no batch axis). "
+            "`x` must be one feature map of shape (H, W) or (H, W, C) (no batch axis). "
             f"Received an array of shape {x.shape} (ndim={x.ndim})."
         )
     if x.size == 0:
-        raise ValueError(f"`x` should not be empty. Received shape {x.shape}.")
+        raise ValueError(f"`x` must not be empty. Received shape {x.shape}.")
     return x
 
 
@@ -153,23 +103,19 @@ def pool2d(x, pool_size=2, strides=None, padding="valid", mode="max"):
            [1.5, 3.5, 5. ]])
     """
     x = _check_feature_map(x)
-    pool_rows, pool_cols = _pair(pool_size, "pool_size")
-    strides = (pool_rows, pool_cols) if strides is None else _pair(strides, "strides")
-    if not isinstance(padding, str) or padding not in PADDINGS:
-        raise ValueError(
-            f"`padding` should be one of {list(PADDINGS)}. Received padding={padding!r}."
-        )
-    if not isinstance(mode, str) or mode not in MODES:
-        raise ValueError(f"`mode` should be one of {list(MODES)}. Received mode={mode!r}.")
+    pool_rows, pool_cols = int_pair(pool_size, "pool_size")
+    strides = (pool_rows, pool_cols) if strides is None else int_pair(strides, "strides")
+    check_choice(padding, "padding", PADDINGS)
+    check_choice(mode, "mode", MODES)
     rows, cols = x.shape[:2]
     if padding == "valid" and (pool_rows > rows or pool_cols > cols):
         raise ValueError(
-            f"`pool_size` {(pool_rows, pool_cols)} should fit inside the feature map "
+            f"`pool_size` {(pool_rows, pool_cols)} must fit inside the feature map "
             f"({rows}, {cols}) with padding='valid'. Use a smaller pool_size or "
             "padding='same'."
         )
-    top, bottom, _ = pool_padding(rows, pool_rows, strides[0], padding)
-    left, right, _ = pool_padding(cols, pool_cols, strides[1], padding)
+    (top, bottom), (left, right) = pad_amounts((rows, cols), (pool_rows, pool_cols), strides,
+                                               padding)
     pad_width = [(top, bottom), (left, right)] + [(0, 0)] * (x.ndim - 2)
 
     def windows(values):

@@ -1,218 +1,38 @@
-"""Classify your own photo with a CIFAR-10 model, with the same preprocessing as training.
+"""Run a trained CIFAR-10 model: on your own photo, on a batch, inside its layers.
 
-`load_image` turns any photo Pillow can open (JPEG, PNG, GIF, WebP, BMP, TIFF…)
-into a small RGB uint8 array the way a careful person would by hand: turn it
-upright (EXIF orientation), convert grayscale, transparent, palette, CMYK or
-16-bit pixels to plain 8-bit RGB, crop the centre to the target's shape so
-nothing is squashed, and shrink it with an antialiasing filter. Bad input gets
-a clear `ImageLoadError`, never a crash deep inside NumPy.
+`predict_image` reads a photo with `cifar_helpers.photos.load_image`, scales
+its pixels to [0, 1] (the step the source tutorial forgot at prediction time:
+it trained on ``x / 255`` but predicted on raw 0..255 pixels) and calls the
+model directly through a cached ``tf.function``, which takes about a
+millisecond instead of the tens of milliseconds of ``model.predict``'s
+per-call set-up.
 
-`predict_image` then scales the pixels to [0, 1] (the step the source tutorial
-forgot at prediction time: it trained on ``x / 255`` but predicted on raw 0..255
-pixels) and calls the model directly through a cached ``tf.function``, which
-takes about a millisecond instead of the tens of milliseconds of
-``model.predict``'s per-call set-up.
+`predict_probabilities` and `predict_classes` work on batches, `predict_tta`
+averages over mirrored and shifted copies (test-time augmentation), and
+`layer_outputs` is the one way the course reads what a layer computes.
 
 Keras/TensorFlow are imported only by the functions that run a model.
 """
 
 from __future__ import annotations
 
-import warnings
 import weakref
 from pathlib import Path
 
 import numpy as np
 
-from .data import CLASS_NAMES
+from .augmentation import flip_images, shift_images
+from .data import CLASS_NAMES, unit_pixels
+from .notebook import no_retracing_warnings
+from .photos import load_image, prepare_image
 
 __all__ = [
-    "MAX_PIXELS",
-    "ImageLoadError",
-    "load_image",
-    "per_class_accuracy",
+    "layer_outputs",
     "predict_classes",
     "predict_image",
     "predict_probabilities",
-    "prepare_image",
+    "predict_tta",
 ]
-
-#: Largest image (width x height) `load_image` opens: Pillow's own decompression-bomb limit.
-MAX_PIXELS = 89_478_485
-
-_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
-
-
-class ImageLoadError(ValueError):
-    """A file could not be read as a photo (not an image, truncated, or too large)."""
-
-
-def _check_size(size):
-    if (
-        not isinstance(size, (tuple, list))
-        or len(size) != 2
-        or not all(isinstance(n, (int, np.integer)) and n > 0 for n in size)
-    ):
-        raise ValueError(
-            "`size` should be a pair of positive ints (height, width), e.g. (32, 32). "
-            f"Received size={size!r}."
-        )
-    return int(size[0]), int(size[1])
-
-
-def _to_rgb(image):
-    """Convert a Pillow image of any mode to 8-bit RGB (transparency over white)."""
-    from PIL import Image
-
-    mode = image.mode
-    if mode in _SIXTEEN_BIT_MODES or mode in ("I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        if mode in _SIXTEEN_BIT_MODES or (mode == "I" and values.max(initial=0) > 255):
-            values = values / 257.0  # 0..65535 -> 0..255
-        elif mode == "F" and values.max(initial=0) <= 1.0:
-            values = values * 255.0
-        gray = np.clip(np.rint(values), 0, 255).astype(np.uint8)
-        return Image.fromarray(gray).convert("RGB")
-    if mode == "P" and "transparency" in image.info:
-        image, mode = image.convert("RGBA"), "RGBA"
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
-
-
-def _crop_box(width, height, size):
-    """The centred integer box of `width` x `height` with the aspect ratio of `size` (h, w).
-
-    Examples
-    --------
-    >>> _crop_box(120, 40, (32, 32))   # (left, upper, right, lower)
-    (40, 0, 80, 40)
-    """
-    target_h, target_w = size
-    if width * target_h > height * target_w:  # too wide: trim the sides
-        new_w = max(1, round(height * target_w / target_h))
-        left = (width - new_w) // 2
-        return (left, 0, left + new_w, height)
-    new_h = max(1, round(width * target_h / target_w))
-    top = (height - new_h) // 2
-    return (0, top, width, top + new_h)
-
-
-def prepare_image(image, size=(32, 32)):
-    """Turn a Pillow image into an upright RGB uint8 array of shape `size` + (3,).
-
-    Applies EXIF orientation, converts any mode to 8-bit RGB (transparent pixels
-    become white), crops the centre to the aspect ratio of `size` and resizes
-    with Lanczos antialiasing. `load_image` calls it after opening a file.
-
-    Parameters
-    ----------
-    image : PIL.Image.Image
-    size : (int, int)
-        ``(height, width)`` of the result.
-
-    Returns
-    -------
-    (height, width, 3) uint8 ndarray
-
-    Examples
-    --------
-    >>> from PIL import Image
-    >>> wide = Image.new("L", (60, 20), color=200)   # 60 wide, 20 high, gray
-    >>> prepare_image(wide, size=(4, 4)).shape
-    (4, 4, 3)
-    >>> int(prepare_image(wide, size=(4, 4))[0, 0, 0])
-    200
-    """
-    from PIL import Image, ImageOps
-
-    size = _check_size(size)
-    image = ImageOps.exif_transpose(image)
-    image = _to_rgb(image)
-    # Crop first: resize(box=...) would let the filter reach pixels outside the box.
-    cropped = image.crop(_crop_box(image.width, image.height, size))
-    resized = cropped.resize(
-        (size[1], size[0]), resample=Image.Resampling.LANCZOS, reducing_gap=3.0
-    )
-    return np.asarray(resized, dtype=np.uint8).copy()
-
-
-def load_image(path, size=(32, 32)):
-    """Read a photo as an RGB uint8 array ready for a CIFAR-10 model.
-
-    Parameters
-    ----------
-    path : str or path-like
-        Any image Pillow opens: JPEG, PNG, GIF (first frame), WebP, BMP, TIFF…
-    size : (int, int)
-        ``(height, width)`` of the result; CIFAR-10 models take ``(32, 32)``.
-
-    Returns
-    -------
-    (height, width, 3) uint8 ndarray
-        Upright (EXIF orientation applied), 8-bit RGB (grayscale, palette, CMYK
-        and 16-bit converted; transparent pixels white), centre-cropped to the
-        aspect ratio of `size`, then resized with antialiasing.
-
-    Raises
-    ------
-    FileNotFoundError
-        If `path` does not exist or is a folder.
-    ImageLoadError
-        A `ValueError`: the file is not an image Pillow can read, is truncated or
-        corrupted, or is larger than `MAX_PIXELS` (a decompression bomb).
-    ValueError
-        If `size` is not a pair of positive ints.
-
-    Examples
-    --------
-    >>> from cifar_helpers.photos import photo_path
-    >>> image = load_image(photo_path("truck_1.jpg"))
-    >>> image.shape, image.dtype
-    ((32, 32, 3), dtype('uint8'))
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    size = _check_size(size)
-    path = Path(path)
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
-        raise FileNotFoundError(f"Cannot read image '{path}': the path {what}.")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(path) as image:
-                pixels = image.width * image.height
-                if pixels > MAX_PIXELS:
-                    raise ImageLoadError(
-                        f"'{path.name}' is {image.width} x {image.height} pixels, more than the "
-                        f"{MAX_PIXELS:,} allowed (a decompression bomb?). Resize it first."
-                    )
-                if image.format == "JPEG":
-                    # Let the JPEG decoder shrink big photos by 1/2, 1/4 or 1/8 while
-                    # decoding, keeping at least 4x the target size for the final filter.
-                    image.draft(image.mode, (4 * size[1], 4 * size[0]))
-                image.load()
-                return prepare_image(image, size)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageLoadError(
-                f"'{path.name}' is too large to open safely (a decompression bomb?): {exc}"
-            ) from None
-        except UnidentifiedImageError:
-            raise ImageLoadError(
-                f"'{path.name}' is not an image Pillow can read (expected JPEG, PNG, GIF, "
-                "WebP, BMP, TIFF…). Is it really a photo?"
-            ) from None
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            if isinstance(exc, ImageLoadError):
-                raise
-            raise ImageLoadError(
-                f"'{path.name}' could not be decoded; it may be truncated or corrupted "
-                f"({type(exc).__name__}: {exc})."
-            ) from None
-
 
 # model -> tf.function calling it; the function holds only a weak reference to its model.
 _PREDICT_FUNCTIONS = weakref.WeakKeyDictionary()
@@ -237,7 +57,7 @@ def _model_image_size(model):
     shape = tuple(model.input_shape)
     if len(shape) != 4 or shape[-1] != 3 or None in shape[1:3]:
         raise ValueError(
-            "`model` should take RGB images of a fixed size, input shape (None, H, W, 3). "
+            "`model` must take RGB images of a fixed size, input shape (None, H, W, 3). "
             f"Received a model with input shape {shape}."
         )
     return shape[1], shape[2]
@@ -280,7 +100,7 @@ def predict_image(model, image_or_path, top_k=3, class_names=CLASS_NAMES):
     """
     size = _model_image_size(model)
     pixels = _as_pixels(image_or_path, size)
-    batch = pixels[np.newaxis].astype(np.float32) / np.float32(255.0)
+    batch = unit_pixels(pixels[np.newaxis])
     probabilities = np.asarray(_predict_function(model)(batch))[0]
     if probabilities.shape != (len(class_names),):
         raise ValueError(
@@ -291,7 +111,7 @@ def predict_image(model, image_or_path, top_k=3, class_names=CLASS_NAMES):
         top_k = len(class_names)
     if not isinstance(top_k, (int, np.integer)) or not 1 <= top_k <= len(class_names):
         raise ValueError(
-            f"`top_k` should be an int from 1 to {len(class_names)} (or None for all). "
+            f"`top_k` must be an int from 1 to {len(class_names)} (or None for all). "
             f"Received top_k={top_k!r}."
         )
     order = np.argsort(-probabilities, kind="stable")[:top_k]
@@ -308,7 +128,7 @@ def _as_pixels(image_or_path, size):
     pixels = np.asarray(image_or_path)
     if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[-1] != 3:
         raise ValueError(
-            "`image_or_path` should be a file path, a PIL image or an (H, W, 3) uint8 RGB "
+            "`image_or_path` must be a file path, a PIL image or an (H, W, 3) uint8 RGB "
             f"array of pixels in 0..255. Received an array of dtype {pixels.dtype} and "
             f"shape {pixels.shape}."
         )
@@ -317,25 +137,37 @@ def _as_pixels(image_or_path, size):
     return prepare_image(Image.fromarray(pixels), size)
 
 
+def _check_batch(images, name="images"):
+    """`images` as a float32 (N, H, W, C) batch in [0, 1]."""
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(
+            f"`{name}` must have shape (N, H, W, C). Received shape {images.shape}."
+        )
+    return unit_pixels(images, name)
+
+
 def predict_probabilities(model, images, batch_size=256):
     """Class probabilities for a batch of images (what ``model.predict`` returns).
 
     Parameters
     ----------
     model : keras.Model
-    images : (N, H, W, 3) uint8 or float ndarray
+    images : (N, H, W, 3) uint8 ndarray, or floats in [0, 1]
         uint8 pixels are scaled to [0, 1] first, as in training.
     batch_size : int
 
     Returns
     -------
     (N, num_classes) float32 ndarray
+
+    Raises
+    ------
+    ValueError
+        For a batch that is not 4-D, or pixels that are neither uint8 nor
+        floats in [0, 1] (NaN, infinity, uint16…).
     """
-    images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(f"`images` should have shape (N, H, W, C). Received {images.shape}.")
-    if images.dtype == np.uint8:
-        images = images.astype(np.float32) / np.float32(255.0)
+    images = _check_batch(images)
     return model.predict(images, batch_size=batch_size, verbose=0)
 
 
@@ -352,31 +184,110 @@ def predict_classes(model, images, batch_size=256):
     return np.argmax(predict_probabilities(model, images, batch_size), axis=-1)
 
 
-def per_class_accuracy(y_true, y_pred, num_classes=10):
-    """The fraction of each class' examples that were predicted correctly (its recall).
+def predict_tta(model, images, flip=True, shift=1, batch_size=1000):
+    """Class probabilities averaged over mirrored and shifted copies of each image.
+
+    With ``flip`` each image and its mirror image get equal weight. With
+    ``shift > 0`` (airbench's "level 2") the unshifted pair gets weight 1/2 and
+    the pairs moved by ``(+shift, +shift)`` and ``(-shift, -shift)`` pixels
+    (borders reflected) 1/4 each: 6 forward passes instead of 1.
 
     Parameters
     ----------
-    y_true, y_pred : (N,) or (N, 1) int ndarray
-    num_classes : int
+    model : keras.Model
+        Takes float images in [0, 1] and returns probabilities.
+    images : (N, H, W, C) uint8 or float ndarray
+        uint8 pixels are scaled to [0, 1] first.
+    flip : bool
+    shift : int
+    batch_size : int
 
     Returns
     -------
-    (num_classes,) float ndarray
-        NaN for a class with no examples.
-
-    Examples
-    --------
-    >>> per_class_accuracy([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], num_classes=3)
-    array([0.5  , 0.667,   nan])
+    (N, num_classes) float32 ndarray
+        Rows sum to 1.
     """
-    y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
-    if y_true.shape != y_pred.shape:
+    images = _check_batch(images)
+    if not isinstance(shift, (int, np.integer)) or shift < 0:
+        raise ValueError(f"`shift` must be an int >= 0. Received shift={shift!r}.")
+
+    def predict_pair(batch):
+        probabilities = model.predict(batch, batch_size=batch_size, verbose=0)
+        if flip:
+            mirrored = model.predict(np.ascontiguousarray(flip_images(batch)),
+                                     batch_size=batch_size, verbose=0)
+            probabilities = (probabilities + mirrored) / 2
+        return probabilities
+
+    with no_retracing_warnings():
+        result = predict_pair(images)
+        if shift:
+            moved = [predict_pair(np.ascontiguousarray(shift_images(images, d, d)))
+                     for d in (shift, -shift)]
+            result = result / 2 + (moved[0] + moved[1]) / 4
+    return np.asarray(result, dtype=np.float32)
+
+
+def layer_outputs(model, images, layer_names=None, batch_size=256):
+    """What layers of `model` output for one image or a batch: its feature maps.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A functional or Sequential model built with a known input shape.
+    images : (H, W, C) or (N, H, W, C) uint8 ndarray, or floats in [0, 1]
+        One image or a batch, of the model's input size; uint8 pixels are
+        scaled to [0, 1] first, as in training.
+    layer_names : sequence of str, optional
+        The layers to report; default every convolution and pooling layer
+        whose output is a stack of feature maps ``(N, H, W, C)``, in order.
+    batch_size : int
+        Images per forward pass, for large batches.
+
+    Returns
+    -------
+    dict of str -> ndarray
+        Layer name -> that layer's output, without the batch axis for one
+        image: e.g. ``(32, 32, 32)`` for the seed model's first convolution.
+
+    Raises
+    ------
+    ValueError
+        If `images` does not have the model's input shape or is not uint8 or
+        floats in [0, 1], or a name in `layer_names` is not a layer of `model`.
+    """
+    import keras
+
+    images = np.asarray(images)
+    expected = tuple(model.input_shape[1:])
+    single = images.shape == expected
+    if not single and images.shape[1:] != expected:
         raise ValueError(
-            f"`y_true` and `y_pred` should have the same length. Received {y_true.size} "
-            f"and {y_pred.size}."
+            f"`images` must be one image of shape {expected} (the model's input) or a batch "
+            f"(N, {', '.join(map(str, expected))}). Received shape {images.shape}."
         )
-    totals = np.bincount(y_true, minlength=num_classes).astype(float)
-    correct = np.bincount(y_true[y_true == y_pred], minlength=num_classes).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(totals > 0, correct / np.where(totals > 0, totals, 1), np.nan)
+    batch = unit_pixels(images[np.newaxis] if single else images)
+    names = [layer.name for layer in model.layers]
+    if layer_names is None:
+        layer_names = [
+            layer.name for layer in model.layers
+            if len(layer.output.shape) == 4 and ("Conv" in type(layer).__name__
+                                                 or "Pooling" in type(layer).__name__)
+        ]
+    unknown = [name for name in layer_names if name not in names]
+    if unknown:
+        raise ValueError(f"Unknown layer names {unknown}. The model's layers are {names}.")
+    probe = keras.Model(
+        inputs=model.inputs[0], outputs=[model.get_layer(name).output for name in layer_names]
+    )
+    chunks = []
+    for first in range(0, len(batch), batch_size):
+        outputs = probe(batch[first:first + batch_size], training=False)
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
+        chunks.append([np.asarray(value) for value in outputs])
+    result = {}
+    for i, name in enumerate(layer_names):
+        values = np.concatenate([chunk[i] for chunk in chunks])
+        result[name] = values[0] if single else values
+    return result

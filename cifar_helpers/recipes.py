@@ -17,38 +17,37 @@ airbench94 and David Page's "How to train your ResNet"), rewritten in Keras:
 
 `FastConfig` names one recipe, `CONFIGS` holds the benchmark's ``fast-90`` and
 ``fast-94``, and `train_fast` trains one and reports its accuracy and wall time.
-Keras is imported inside the functions, so importing this module is cheap.
+The optimizer and schedule classes live in `cifar_helpers.optimizers`, and
+`predict_tta` in `cifar_helpers.predict`. This module imports Keras.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import functools
-import logging
 import time
 
+import keras
 import numpy as np
 
-from ._lazy import lazy_module_getattr
-from .augmentation import alternating_flip_mask, augment_batch, flip_images, shift_images
+from .augmentation import alternating_flip_mask, augment_batch
+from .data import one_hot
+from .models import build_fast_model, patch_whitening_kernel
+from .notebook import no_retracing_warnings
+from .optimizers import BiasScaledSGD, TriangularSchedule
+from .predict import predict_probabilities, predict_tta
+from .training import format_epoch_log
 
 __all__ = [
     "CONFIGS",
-    "BiasScaledSGD",  # noqa: F822  (built on first access by the module's __getattr__)
     "FastConfig",
     "FastResult",
     "ladder_configs",
     "lookahead_decay",
     "seconds_per_image",
-    "TriangularSchedule",  # noqa: F822
     "build_model_for",
     "compile_for",
-    "predict_tta",
-    "register_keras_objects",
     "train_fast",
     "train_validation_split",
-    "triangular_learning_rate",
 ]
 
 
@@ -114,28 +113,28 @@ class FastConfig:
     def __post_init__(self):
         if self.schedule not in ("triangle", "constant"):
             raise ValueError(
-                f"`schedule` should be 'triangle' or 'constant'. Received {self.schedule!r}."
+                f"`schedule` must be 'triangle' or 'constant'. Received {self.schedule!r}."
             )
         if self.flip not in ("alternating", "random", "none"):
             raise ValueError(
-                f"`flip` should be 'alternating', 'random' or 'none'. Received {self.flip!r}."
+                f"`flip` must be 'alternating', 'random' or 'none'. Received {self.flip!r}."
             )
         for field in ("epochs", "batch_size"):
             value = getattr(self, field)
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{field}` should be a positive int. Received {value!r}.")
+                raise ValueError(f"`{field}` must be a positive int. Received {value!r}.")
         if not isinstance(self.lookahead_every, int) or self.lookahead_every < 0:
             raise ValueError(
-                "`lookahead_every` should be an int >= 0 (0: no lookahead). "
+                "`lookahead_every` must be an int >= 0 (0: no lookahead). "
                 f"Received {self.lookahead_every!r}."
             )
         if not self.learning_rate > 0:
             raise ValueError(
-                f"`learning_rate` should be > 0. Received {self.learning_rate!r}."
+                f"`learning_rate` must be > 0. Received {self.learning_rate!r}."
             )
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(
-                f"`label_smoothing` should be in [0, 1). Received {self.label_smoothing!r}."
+                f"`label_smoothing` must be in [0, 1). Received {self.label_smoothing!r}."
             )
 
 
@@ -208,11 +207,11 @@ def seconds_per_image(model, images, labels, batch_size, steps=5, warmup=2):
     images, labels = np.asarray(images), np.asarray(labels)
     if len(images) < batch_size or len(labels) != len(images):
         raise ValueError(
-            f"`images` and `labels` should hold at least batch_size={batch_size} matching "
+            f"`images` and `labels` must hold at least batch_size={batch_size} matching "
             f"examples. Received {len(images)} images and {len(labels)} labels."
         )
     if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"`steps` should be a positive int. Received {steps!r}.")
+        raise ValueError(f"`steps` must be a positive int. Received {steps!r}.")
     batches = len(images) // batch_size
 
     def batch(i):
@@ -222,34 +221,13 @@ def seconds_per_image(model, images, labels, batch_size, steps=5, warmup=2):
             x = x.astype(np.float32) / np.float32(255)
         return x, labels[first:first + batch_size]
 
-    with _no_retracing_warnings():
+    with no_retracing_warnings():
         for i in range(warmup):
             model.train_on_batch(*batch(i))
         start = time.perf_counter()
         for i in range(steps):
             model.train_on_batch(*batch(warmup + i))
     return (time.perf_counter() - start) / (steps * batch_size)
-
-
-def triangular_learning_rate(step, peak, total_steps, warmup_fraction=0.2, start_factor=0.2):
-    """The triangle schedule's learning rate at `step` (NumPy; the reference values).
-
-    It rises linearly from ``start_factor * peak`` at step 0 to `peak` at
-    ``int(warmup_fraction * total_steps)``, then falls linearly to 0 at
-    `total_steps` (and stays 0 after).
-
-    Examples
-    --------
-    >>> [float(triangular_learning_rate(s, 1.0, 10)) for s in (0, 1, 2, 6, 10)]
-    [0.2, 0.6, 1.0, 0.5, 0.0]
-    """
-    if not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
-        raise ValueError(f"`total_steps` should be a positive int. Received {total_steps!r}.")
-    if not 0 <= warmup_fraction < 1:
-        raise ValueError(f"`warmup_fraction` should be in [0, 1). Received {warmup_fraction!r}.")
-    peak_step = int(warmup_fraction * total_steps)
-    factor = np.interp(step, [0, peak_step, total_steps], [start_factor, 1.0, 0.0])
-    return peak * factor
 
 
 def train_validation_split(images, labels, validation_size=5000, seed=0):
@@ -268,128 +246,17 @@ def train_validation_split(images, labels, validation_size=5000, seed=0):
     images, labels = np.asarray(images), np.asarray(labels)
     if len(images) != len(labels):
         raise ValueError(
-            f"`labels` should have one entry per image. Received {len(labels)} labels for "
+            f"`labels` must have one entry per image. Received {len(labels)} labels for "
             f"{len(images)} images."
         )
     if not isinstance(validation_size, (int, np.integer)) or not 0 < validation_size < len(images):
         raise ValueError(
-            f"`validation_size` should be an int from 1 to {len(images) - 1}. "
+            f"`validation_size` must be an int from 1 to {len(images) - 1}. "
             f"Received {validation_size!r}."
         )
     order = np.random.default_rng(seed).permutation(len(images))
     val, train = np.sort(order[:validation_size]), np.sort(order[validation_size:])
     return (images[train], labels[train]), (images[val], labels[val])
-
-
-@functools.cache
-def _make_schedule():
-    import keras
-
-    @keras.saving.register_keras_serializable(package="cifar_helpers")
-    class TriangularSchedule(keras.optimizers.schedules.LearningRateSchedule):
-        """Linear warm-up to `peak`, then linear decay to 0 (see `triangular_learning_rate`)."""
-
-        def __init__(self, peak, total_steps, warmup_fraction=0.2, start_factor=0.2):
-            # The checks live in triangular_learning_rate; run them once here.
-            triangular_learning_rate(0, peak, total_steps, warmup_fraction, start_factor)
-            self.peak = float(peak)
-            self.total_steps = int(total_steps)
-            self.warmup_fraction = float(warmup_fraction)
-            self.start_factor = float(start_factor)
-
-        def __call__(self, step):
-            from keras import ops
-
-            step = ops.cast(step, "float32")
-            peak_step = float(max(int(self.warmup_fraction * self.total_steps), 0))
-            total = float(self.total_steps)
-            if peak_step > 0:
-                rising = self.start_factor + (1.0 - self.start_factor) * step / peak_step
-            else:
-                rising = ops.ones_like(step)
-            falling = (total - step) / max(total - peak_step, 1.0)
-            factor = ops.where(step < peak_step, rising, ops.maximum(falling, 0.0))
-            return self.peak * factor
-
-        def get_config(self):
-            return {
-                "peak": self.peak,
-                "total_steps": self.total_steps,
-                "warmup_fraction": self.warmup_fraction,
-                "start_factor": self.start_factor,
-            }
-
-    return TriangularSchedule
-
-
-@functools.cache
-def _make_optimizer():
-    import keras
-    from keras import ops
-
-    @keras.saving.register_keras_serializable(package="cifar_helpers")
-    class BiasScaledSGD(keras.optimizers.SGD):
-        """SGD with PyTorch-style weight decay and faster-learning BatchNorm biases.
-
-        ``gradient + weight_decay * w`` replaces each gradient before momentum (as
-        ``torch.optim.SGD(weight_decay=...)`` does; Keras' own ``weight_decay`` is
-        decoupled), and BatchNorm biases (``beta``) use ``bias_lr_scale`` times the
-        learning rate with ``weight_decay / bias_lr_scale``, so they decay at the
-        same rate as the other weights (airbench's bias scaler).
-        """
-
-        def __init__(self, *args, l2=0.0, bias_lr_scale=1.0, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.l2 = float(l2)
-            self.bias_lr_scale = float(bias_lr_scale)
-
-        def update_step(self, gradient, variable, learning_rate):
-            l2 = self.l2
-            # On TensorFlow the variable here can be the backend's (named "beta:0").
-            name = str(getattr(variable, "name", "")).split(":")[0].split("/")[-1]
-            if self.bias_lr_scale != 1.0 and name == "beta":
-                learning_rate = ops.multiply(learning_rate, self.bias_lr_scale)
-                l2 = l2 / self.bias_lr_scale
-            if l2:
-                gradient = ops.add(gradient, ops.multiply(ops.cast(variable, gradient.dtype), l2))
-            super().update_step(gradient, variable, learning_rate)
-
-        def get_config(self):
-            config = super().get_config()
-            config.update({"l2": self.l2, "bias_lr_scale": self.bias_lr_scale})
-            return config
-
-    return BiasScaledSGD
-
-
-_CLASSES = {"TriangularSchedule": _make_schedule, "BiasScaledSGD": _make_optimizer}
-
-
-__getattr__ = lazy_module_getattr(__name__, _CLASSES)
-
-
-def register_keras_objects():
-    """Register the schedule and optimizer with Keras (needed to load a saved fast model)."""
-    for make in _CLASSES.values():
-        make()
-
-
-@contextlib.contextmanager
-def _no_retracing_warnings():
-    """Hide TensorFlow's "triggered tf.function retracing" warnings for the duration.
-
-    Training several fresh models in a row (the ladder, the tests) makes
-    TensorFlow warn that its functions are retraced, with memory addresses in
-    the message. Every new model needs its own trace, so the warning says
-    nothing useful here, and it would clutter stored notebook outputs.
-    """
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _lookahead_update(model, average, decay):
@@ -406,7 +273,7 @@ def _labels_1d(labels, n):
         labels = labels[:, 0]
     if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(
-            f"`labels` should be {n} integer class labels, shape (N,) or (N, 1). "
+            f"`labels` must be {n} integer class labels, shape (N,) or (N, 1). "
             f"Received dtype {labels.dtype}, shape {labels.shape}."
         )
     return labels
@@ -416,58 +283,10 @@ def _check_uint8_images(images, name):
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim != 4:
         raise ValueError(
-            f"`{name}` should be uint8 images of shape (N, H, W, C), as `load_cifar10` "
+            f"`{name}` must be uint8 images of shape (N, H, W, C), as `load_cifar10` "
             f"returns. Received dtype {images.dtype}, shape {images.shape}."
         )
     return images
-
-
-def predict_tta(model, images, flip=True, shift=1, batch_size=1000):
-    """Class probabilities averaged over mirrored and shifted copies of each image.
-
-    With ``flip`` each image and its mirror image get equal weight. With
-    ``shift > 0`` (airbench's "level 2") the unshifted pair gets weight 1/2 and
-    the pairs moved by ``(+shift, +shift)`` and ``(-shift, -shift)`` pixels
-    (borders reflected) 1/4 each: 6 forward passes instead of 1.
-
-    Parameters
-    ----------
-    model : keras.Model
-        Takes float images in [0, 1] and returns probabilities.
-    images : (N, H, W, C) uint8 or float ndarray
-        uint8 pixels are scaled to [0, 1] first.
-    flip : bool
-    shift : int
-    batch_size : int
-
-    Returns
-    -------
-    (N, num_classes) float32 ndarray
-        Rows sum to 1.
-    """
-    images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(f"`images` should have shape (N, H, W, C). Received {images.shape}.")
-    if not isinstance(shift, (int, np.integer)) or shift < 0:
-        raise ValueError(f"`shift` should be an int >= 0. Received shift={shift!r}.")
-    if images.dtype == np.uint8:
-        images = images.astype(np.float32) / np.float32(255.0)
-
-    def predict_pair(batch):
-        probabilities = model.predict(batch, batch_size=batch_size, verbose=0)
-        if flip:
-            mirrored = model.predict(np.ascontiguousarray(flip_images(batch)),
-                                     batch_size=batch_size, verbose=0)
-            probabilities = (probabilities + mirrored) / 2
-        return probabilities
-
-    with _no_retracing_warnings():
-        result = predict_pair(images)
-        if shift:
-            moved = [predict_pair(np.ascontiguousarray(shift_images(images, d, d)))
-                     for d in (shift, -shift)]
-            result = result / 2 + (moved[0] + moved[1]) / 4
-    return np.asarray(result, dtype=np.float32)
 
 
 @dataclasses.dataclass
@@ -504,8 +323,6 @@ class FastResult:
 
 def build_model_for(config, x_train, num_classes=10):
     """The model `config` describes, with its whitening stem fitted to `x_train` (uint8)."""
-    from .models import build_fast_model, patch_whitening_kernel
-
     kernel = None
     if config.whitening:
         sample = x_train[:5000].astype(np.float32) / np.float32(255.0)
@@ -518,14 +335,12 @@ def build_model_for(config, x_train, num_classes=10):
 
 def compile_for(model, config, steps_per_epoch):
     """Compile `model` with `config`'s optimizer, schedule and loss."""
-    import keras
-
     total_steps = config.epochs * steps_per_epoch
     if config.schedule == "triangle":
-        rate = _make_schedule()(config.learning_rate, total_steps, config.warmup_fraction)
+        rate = TriangularSchedule(config.learning_rate, total_steps, config.warmup_fraction)
     else:
         rate = config.learning_rate
-    optimizer = _make_optimizer()(
+    optimizer = BiasScaledSGD(
         learning_rate=rate, momentum=config.momentum, nesterov=True,
         l2=config.weight_decay, bias_lr_scale=config.bias_lr_scale if config.batch_norm else 1.0,
     )
@@ -562,7 +377,7 @@ def lookahead_decay(step, total_steps):
     True
     """
     if not total_steps > 0:
-        raise ValueError(f"`total_steps` should be > 0. Received {total_steps!r}.")
+        raise ValueError(f"`total_steps` must be > 0. Received {total_steps!r}.")
     fraction = np.clip(np.asarray(step, dtype=np.float64) / total_steps, 0.0, 1.0)
     decay = 0.95**5 * fraction**3
     return float(decay) if decay.ndim == 0 else decay
@@ -594,17 +409,12 @@ def train_fast(config, x_train, y_train, x_eval=None, y_eval=None, seed=0, print
             raise ValueError(f"Unknown recipe {config!r}: expected one of {sorted(CONFIGS)}.")
         config = CONFIGS[config]
     if not isinstance(config, FastConfig):
-        raise ValueError(f"`config` should be a FastConfig or a name. Received {config!r}.")
-    with _no_retracing_warnings():
+        raise ValueError(f"`config` must be a FastConfig or a name. Received {config!r}.")
+    with no_retracing_warnings():
         return _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn)
 
 
 def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
-    import keras
-
-    from .data import one_hot
-    from .training import format_epoch_log
-
     x_train = _check_uint8_images(x_train, "x_train")
     labels = _labels_1d(y_train, len(x_train))
     num_classes = max(int(labels.max()) + 1, 10)
@@ -662,8 +472,6 @@ def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
     result = FastResult(config, model, history, time.perf_counter() - start)
     if x_eval is not None:
         eval_start = time.perf_counter()
-        from .predict import predict_probabilities
-
         plain = predict_probabilities(model, x_eval, batch_size=1000)
         result.accuracy = float(np.mean(plain.argmax(-1) == eval_labels))
         if config.tta:

@@ -21,179 +21,118 @@ Keras implementation on other backends. Together they take the seed model's
 epoch from about 51 s to about 42 s on this course's 2-core machine
 (see ``benchmarks/seed_training.py``).
 
-The largest speed-up on many CPUs is not a class: TensorFlow uses its oneDNN
-kernels by default (on Linux) only on CPUs with AVX512-VNNI, AVX512-BF16, AVX-VNNI
-or AMX. Importing `cifar_helpers` sets ``TF_ENABLE_ONEDNN_OPTS=1`` on x86-64
-(unless it is set already) before TensorFlow is imported, which took the seed
-model's epoch on a 2-core AVX2-only machine from 101-116 s to 66 s.
-`onednn_enabled` says whether this process has them.
+The largest speed-up on many CPUs is not a class but TensorFlow's oneDNN
+kernels; see `cifar_helpers.environment.enable_onednn`.
 
-Keras is imported when a class is first used, so importing this module is cheap.
+This module imports Keras; `cifar_helpers.models` imports it only when a model
+is built with ``speedups=True``.
 """
 
 from __future__ import annotations
 
 import functools
 
-from ._lazy import lazy_module_getattr
+import keras
+from keras import ops
 
-__all__ = [
-    "onednn_enabled",
-    "FastDense",  # noqa: F822  (built on first access by the module's __getattr__)
-    "FastMaxNorm",  # noqa: F822
-    "FusedSGD",  # noqa: F822
-    "register_keras_objects",
-]
-
-
-def onednn_enabled():
-    """Whether TensorFlow computes with its oneDNN kernels in this process.
-
-    TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is imported; importing
-    `cifar_helpers` first sets it to ``1`` on x86-64 unless it is set already
-    (TensorFlow's own default on Linux is on only for CPUs with AVX512-VNNI,
-    AVX512-BF16, AVX-VNNI or AMX). Returns None when Keras runs on another
-    backend or this TensorFlow build cannot say. Imports TensorFlow.
-    """
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        return None
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-    except ImportError:  # a TensorFlow build without the (private) query
-        return None
-    return bool(_pywrap_util_port.IsMklEnabled())
+__all__ = ["FastDense", "FastMaxNorm", "FusedSGD"]
 
 
 def _tensorflow_backend():
-    import keras
-
     return keras.backend.backend() == "tensorflow"
 
 
 @functools.cache
-def _make_fast_dense():
-    import keras
+def _fast_grad_matmul():
+    import tensorflow as tf
 
-    @functools.cache
-    def fast_grad_matmul():
+    @tf.custom_gradient
+    def matmul(x, kernel):
+        def grad(dy):
+            # dy @ kernel.T, computed as (kernel @ dy.T).T: the same sums, in an
+            # operand order oneDNN runs much faster for a tall kernel.
+            dx = tf.transpose(tf.matmul(kernel, dy, transpose_b=True))
+            return dx, tf.matmul(x, dy, transpose_a=True)
+
+        return tf.matmul(x, kernel), grad
+
+    return matmul
+
+@keras.saving.register_keras_serializable(package="cifar_helpers")
+class FastDense(keras.layers.Dense):
+    """``keras.layers.Dense`` with a faster backward pass on TensorFlow.
+
+    Same weights, same outputs, same gradients (up to float rounding) as
+    ``Dense``; only the order of one product in the backward pass changes.
+    Inputs of rank other than 2, LoRA, quantized layers and other backends
+    use ``Dense``'s own code.
+    """
+
+    def call(self, inputs, training=None):
+        plain = (
+            _tensorflow_backend()
+            and len(inputs.shape) == 2
+            and not getattr(self, "lora_enabled", False)
+            and getattr(self, "quantization_mode", None) is None
+        )
+        if not plain:
+            return super().call(inputs, training=training)
         import tensorflow as tf
 
-        @tf.custom_gradient
-        def matmul(x, kernel):
-            def grad(dy):
-                # dy @ kernel.T, computed as (kernel @ dy.T).T: the same sums, in an
-                # operand order oneDNN runs much faster for a tall kernel.
-                dx = tf.transpose(tf.matmul(kernel, dy, transpose_b=True))
-                return dx, tf.matmul(x, dy, transpose_a=True)
-
-            return tf.matmul(x, kernel), grad
-
-        return matmul
-
-    @keras.saving.register_keras_serializable(package="cifar_helpers")
-    class FastDense(keras.layers.Dense):
-        """``keras.layers.Dense`` with a faster backward pass on TensorFlow.
-
-        Same weights, same outputs, same gradients (up to float rounding) as
-        ``Dense``; only the order of one product in the backward pass changes.
-        Inputs of rank other than 2, LoRA, quantized layers and other backends
-        use ``Dense``'s own code.
-        """
-
-        def call(self, inputs, training=None):
-            plain = (
-                _tensorflow_backend()
-                and len(inputs.shape) == 2
-                and not getattr(self, "lora_enabled", False)
-                and getattr(self, "quantization_mode", None) is None
-            )
-            if not plain:
-                return super().call(inputs, training=training)
-            import tensorflow as tf
-
-            kernel = tf.convert_to_tensor(self.kernel)
-            x = fast_grad_matmul()(inputs, tf.cast(kernel, inputs.dtype))
-            if self.bias is not None:
-                x = x + tf.cast(tf.convert_to_tensor(self.bias), x.dtype)
-            return self.activation(x) if self.activation is not None else x
-
-    return FastDense
+        kernel = tf.convert_to_tensor(self.kernel)
+        x = _fast_grad_matmul()(inputs, tf.cast(kernel, inputs.dtype))
+        if self.bias is not None:
+            x = x + tf.cast(tf.convert_to_tensor(self.bias), x.dtype)
+        return self.activation(x) if self.activation is not None else x
 
 
-@functools.cache
-def _make_fast_max_norm():
-    import keras
-    from keras import ops
+@keras.saving.register_keras_serializable(package="cifar_helpers")
+class FastMaxNorm(keras.constraints.MaxNorm):
+    """``keras.constraints.MaxNorm`` that leaves weights alone when none is too long.
 
-    @keras.saving.register_keras_serializable(package="cifar_helpers")
-    class FastMaxNorm(keras.constraints.MaxNorm):
-        """``keras.constraints.MaxNorm`` that leaves weights alone when none is too long.
+    Columns (along `axis`) whose norm exceeds `max_value` are scaled back
+    to `max_value`, exactly as ``MaxNorm`` does. The other columns are left
+    unchanged (``MaxNorm`` multiplies them by ``norm / (norm + 1e-7)``, a
+    change below float32's resolution for the seed model's dense kernel),
+    and when no column exceeds the limit the weights are not rewritten at all.
+    """
 
-        Columns (along `axis`) whose norm exceeds `max_value` are scaled back
-        to `max_value`, exactly as ``MaxNorm`` does. The other columns are left
-        unchanged (``MaxNorm`` multiplies them by ``norm / (norm + 1e-7)``, a
-        change below float32's resolution for the seed model's dense kernel),
-        and when no column exceeds the limit the weights are not rewritten at all.
-        """
+    def __call__(self, w):
+        w = ops.convert_to_tensor(w)
+        norms = ops.sqrt(ops.sum(ops.square(w), axis=self.axis, keepdims=True))
+        too_long = norms > self.max_value
 
-        def __call__(self, w):
-            w = ops.convert_to_tensor(w)
-            norms = ops.sqrt(ops.sum(ops.square(w), axis=self.axis, keepdims=True))
-            too_long = norms > self.max_value
+        def rescale():
+            scale = self.max_value / (keras.backend.epsilon() + norms)
+            return w * ops.where(too_long, scale, ops.ones_like(norms))
 
-            def rescale():
-                scale = self.max_value / (keras.backend.epsilon() + norms)
-                return w * ops.where(too_long, scale, ops.ones_like(norms))
-
-            return ops.cond(ops.any(too_long), rescale, lambda: w)
-
-    return FastMaxNorm
+        return ops.cond(ops.any(too_long), rescale, lambda: w)
 
 
-@functools.cache
-def _make_fused_sgd():
-    import keras
+@keras.saving.register_keras_serializable(package="cifar_helpers")
+class FusedSGD(keras.optimizers.SGD):
+    """``keras.optimizers.SGD`` whose momentum update is one fused TensorFlow kernel.
 
-    @keras.saving.register_keras_serializable(package="cifar_helpers")
-    class FusedSGD(keras.optimizers.SGD):
-        """``keras.optimizers.SGD`` whose momentum update is one fused TensorFlow kernel.
+    The update is Keras' (``m = momentum * m - lr * g``, then ``w += m``, or
+    ``w += momentum * m - lr * g`` with Nesterov), computed by TensorFlow's
+    ``ResourceApplyKerasMomentum``, the kernel Keras 2's SGD used. Without
+    momentum, with sparse gradients or on another backend it is plain ``SGD``.
+    """
 
-        The update is Keras' (``m = momentum * m - lr * g``, then ``w += m``, or
-        ``w += momentum * m - lr * g`` with Nesterov), computed by TensorFlow's
-        ``ResourceApplyKerasMomentum``, the kernel Keras 2's SGD used. Without
-        momentum, with sparse gradients or on another backend it is plain ``SGD``.
-        """
+    def update_step(self, gradient, variable, learning_rate):
+        if not (self.momentum and _tensorflow_backend()):
+            return super().update_step(gradient, variable, learning_rate)
+        import tensorflow as tf
 
-        def update_step(self, gradient, variable, learning_rate):
-            if not (self.momentum and _tensorflow_backend()):
-                return super().update_step(gradient, variable, learning_rate)
-            import tensorflow as tf
-
-            if isinstance(gradient, tf.IndexedSlices):
-                return super().update_step(gradient, variable, learning_rate)
-            momentum = self.momentums[self._get_variable_index(variable)]
-            tf.raw_ops.ResourceApplyKerasMomentum(
-                var=variable.handle,
-                accum=momentum.handle,
-                lr=tf.cast(learning_rate, variable.dtype),
-                grad=tf.cast(gradient, variable.dtype),
-                momentum=tf.cast(self.momentum, variable.dtype),
-                use_nesterov=bool(self.nesterov),
-            )
-            return None
-
-    return FusedSGD
-
-
-_CLASSES = {"FastDense": _make_fast_dense, "FastMaxNorm": _make_fast_max_norm,
-            "FusedSGD": _make_fused_sgd}
-
-__getattr__ = lazy_module_getattr(__name__, _CLASSES)
-
-
-def register_keras_objects():
-    """Register the classes with Keras (needed to load a model saved with them)."""
-    for make in _CLASSES.values():
-        make()
+        if isinstance(gradient, tf.IndexedSlices):
+            return super().update_step(gradient, variable, learning_rate)
+        momentum = self.momentums[self._get_variable_index(variable)]
+        tf.raw_ops.ResourceApplyKerasMomentum(
+            var=variable.handle,
+            accum=momentum.handle,
+            lr=tf.cast(learning_rate, variable.dtype),
+            grad=tf.cast(gradient, variable.dtype),
+            momentum=tf.cast(self.momentum, variable.dtype),
+            use_nesterov=bool(self.nesterov),
+        )
+        return None

@@ -12,25 +12,26 @@
 - reproducibility: ``seed=`` seeds Keras, NumPy, Python and the shuffling, so two
   runs from the same seed give the same numbers on the same machine.
 
-Keras and TensorFlow are imported inside the functions.
+This module imports Keras (it defines Keras callbacks); ``tf.data`` is
+imported when `make_dataset` first runs.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
-from ._lazy import lazy_module_getattr
+from .saving import save_model
 
 __all__ = [
-    "EpochLogger",  # noqa: F822  (built on first access by the module's __getattr__)
-    "BestModelCheckpoint",  # noqa: F822
+    "BestModelCheckpoint",
+    "EpochLogger",
     "format_epoch_log",
     "make_dataset",
     "train",
@@ -81,12 +82,6 @@ def format_epoch_log(epoch, epochs, logs, seconds=None, learning_rate=None):
     return "  ".join(parts)
 
 
-def _callback_base():
-    import keras
-
-    return keras.callbacks.Callback
-
-
 def _learning_rate(model):
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
@@ -97,103 +92,83 @@ def _learning_rate(model):
         return None
 
 
-@functools.cache
-def _make_epoch_logger():
-    class EpochLogger(_callback_base()):
-        """Print one line per epoch (see `format_epoch_log`) and a note on resuming."""
+class EpochLogger(keras.callbacks.Callback):
+    """Print one line per epoch (see `format_epoch_log`) and a note on resuming."""
 
-        def __init__(self, epochs, print_fn=print, show_learning_rate=True):
-            super().__init__()
-            self.epochs = epochs
-            self.print_fn = print_fn
-            self.show_learning_rate = show_learning_rate
-            self._start = None
+    def __init__(self, epochs, print_fn=print, show_learning_rate=True):
+        super().__init__()
+        self.epochs = epochs
+        self.print_fn = print_fn
+        self.show_learning_rate = show_learning_rate
+        self._start = None
 
-        def on_train_begin(self, logs=None):
-            done = getattr(self.model, "_initial_epoch", None)
-            if done:
-                self.print_fn(f"resuming after epoch {done}/{self.epochs} from the backup")
+    def on_train_begin(self, logs=None):
+        done = getattr(self.model, "_initial_epoch", None)
+        if done:
+            self.print_fn(f"resuming after epoch {done}/{self.epochs} from the backup")
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
 
-        def on_epoch_end(self, epoch, logs=None):
-            seconds = time.perf_counter() - self._start if self._start is not None else None
-            rate = _learning_rate(self.model) if self.show_learning_rate else None
-            self.print_fn(format_epoch_log(epoch, self.epochs, logs or {}, seconds, rate))
-
-    return EpochLogger
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._start if self._start is not None else None
+        rate = _learning_rate(self.model) if self.show_learning_rate else None
+        self.print_fn(format_epoch_log(epoch, self.epochs, logs or {}, seconds, rate))
 
 
-@functools.cache
-def _make_best_checkpoint():
-    class BestModelCheckpoint(_callback_base()):
-        """Save the model (atomically) whenever `monitor` improves at an epoch's end."""
+class BestModelCheckpoint(keras.callbacks.Callback):
+    """Save the model (atomically) whenever `monitor` improves at an epoch's end."""
 
-        def __init__(self, path, monitor="val_accuracy", mode=None):
-            super().__init__()
-            if mode is None:
-                mode = "max" if "acc" in monitor else "min"
-            if mode not in ("max", "min"):
-                raise ValueError(f"`mode` should be 'max' or 'min'. Received mode={mode!r}.")
-            self.path = Path(path)
-            self.monitor = monitor
-            self.mode = mode
-            self.best = -math.inf if mode == "max" else math.inf
-            self.best_epoch = None
+    def __init__(self, path, monitor="val_accuracy", mode=None):
+        super().__init__()
+        if mode is None:
+            mode = "max" if "acc" in monitor else "min"
+        if mode not in ("max", "min"):
+            raise ValueError(f"`mode` must be 'max' or 'min'. Received mode={mode!r}.")
+        self.path = Path(path)
+        self.monitor = monitor
+        self.mode = mode
+        self.best = -math.inf if mode == "max" else math.inf
+        self.best_epoch = None
 
-        def on_epoch_end(self, epoch, logs=None):
-            from .models import save_model
-
-            logs = logs or {}
-            if self.monitor not in logs:
-                raise ValueError(
-                    f"`monitor`={self.monitor!r} is not among this run's metrics "
-                    f"{sorted(logs)}."
-                )
-            value = float(logs[self.monitor])
-            better = value > self.best if self.mode == "max" else value < self.best
-            if better:
-                self.best, self.best_epoch = value, epoch
-                save_model(self.model, self.path)
-
-    return BestModelCheckpoint
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.monitor not in logs:
+            raise ValueError(
+                f"`monitor`={self.monitor!r} is not among this run's metrics "
+                f"{sorted(logs)}."
+            )
+        value = float(logs[self.monitor])
+        better = value > self.best if self.mode == "max" else value < self.best
+        if better:
+            self.best, self.best_epoch = value, epoch
+            save_model(self.model, self.path)
 
 
-@functools.cache
-def _make_history_keeper():
-    class _HistoryKeeper(_callback_base()):
-        """Keep the epochs' logs in the backup folder so a resumed run reports them all."""
+class _HistoryKeeper(keras.callbacks.Callback):
+    """Keep the epochs' logs in the backup folder so a resumed run reports them all."""
 
-        def __init__(self, folder):
-            super().__init__()
-            self.path = Path(folder) / _HISTORY_FILE
-            self.history = None
+    def __init__(self, folder):
+        super().__init__()
+        self.path = Path(folder) / _HISTORY_FILE
+        self.history = None
 
-        def on_epoch_begin(self, epoch, logs=None):
-            if self.history is not None:
-                return
-            # The first epoch of this run: `epoch` epochs were done before (0 if new).
-            saved = json.loads(self.path.read_text()) if epoch and self.path.is_file() else {}
-            self.history = {
-                name: (values + [math.nan] * epoch)[:epoch] for name, values in saved.items()
-            }
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.history is not None:
+            return
+        # The first epoch of this run: `epoch` epochs were done before (0 if new).
+        saved = json.loads(self.path.read_text()) if epoch and self.path.is_file() else {}
+        self.history = {
+            name: (values + [math.nan] * epoch)[:epoch] for name, values in saved.items()
+        }
 
-        def on_epoch_end(self, epoch, logs=None):
-            for name, value in (logs or {}).items():
-                self.history.setdefault(name, [math.nan] * epoch).append(float(value))
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps(self.history))
-            os.replace(temporary, self.path)
-
-    return _HistoryKeeper
-
-
-_CALLBACKS = {"EpochLogger": _make_epoch_logger, "BestModelCheckpoint": _make_best_checkpoint}
-
-
-__getattr__ = lazy_module_getattr(__name__, _CALLBACKS)
+    def on_epoch_end(self, epoch, logs=None):
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, [math.nan] * epoch).append(float(value))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(self.history))
+        os.replace(temporary, self.path)
 
 
 def make_dataset(images, labels, batch_size=32, shuffle=False, seed=None):
@@ -237,15 +212,15 @@ def make_dataset(images, labels, batch_size=32, shuffle=False, seed=None):
     images, labels = np.asarray(images), np.asarray(labels)
     if images.ndim != 4:
         raise ValueError(
-            f"`images` should have shape (N, H, W, C). Received shape {images.shape}."
+            f"`images` must have shape (N, H, W, C). Received shape {images.shape}."
         )
     if len(labels) != len(images):
         raise ValueError(
-            "`labels` should have one row per image. "
+            "`labels` must have one row per image. "
             f"Received {len(labels)} labels for {len(images)} images."
         )
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"`batch_size` should be a positive int. Received {batch_size!r}.")
+        raise ValueError(f"`batch_size` must be a positive int. Received {batch_size!r}.")
     from .notebook import quiet_tensorflow
 
     quiet_tensorflow()
@@ -338,22 +313,20 @@ def train(
         For inconsistent arguments (see the messages).
     """
     if not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"`epochs` should be a positive int. Received epochs={epochs!r}.")
+        raise ValueError(f"`epochs` must be a positive int. Received epochs={epochs!r}.")
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(
-            "`validation_split` should lie in [0, 1). "
+            "`validation_split` must lie in [0, 1). "
             f"Received validation_split={validation_split}."
         )
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
-        raise ValueError("`model` should be compiled first (model.compile(...)).")
+        raise ValueError("`model` must be compiled first (model.compile(...)).")
     x_train, y_train = np.asarray(x_train), np.asarray(y_train)
     if len(x_train) != len(y_train):
         raise ValueError(
-            f"`x_train` and `y_train` should have the same length. Received {len(x_train)} "
+            f"`x_train` and `y_train` must have the same length. Received {len(x_train)} "
             f"images and {len(y_train)} labels."
         )
-    import keras
-
     if seed is not None:
         keras.utils.set_random_seed(seed)
     if validation_data is None and validation_split:
@@ -372,15 +345,15 @@ def train(
     keeper = None
     if backup_dir is not None:
         # The keeper writes an epoch's logs before the backup that marks the epoch done.
-        keeper = _make_history_keeper()(backup_dir)
+        keeper = _HistoryKeeper(backup_dir)
         all_callbacks.append(keeper)
         all_callbacks.append(
             keras.callbacks.BackupAndRestore(str(backup_dir), double_checkpoint=True)
         )
     if checkpoint_path is not None:
-        all_callbacks.append(_make_best_checkpoint()(checkpoint_path, monitor=monitor))
+        all_callbacks.append(BestModelCheckpoint(checkpoint_path, monitor=monitor))
     if verbose:
-        all_callbacks.append(_make_epoch_logger()(epochs, print_fn=print_fn))
+        all_callbacks.append(EpochLogger(epochs, print_fn=print_fn))
     all_callbacks.extend(callbacks)
     try:
         history = model.fit(

@@ -168,7 +168,7 @@ def test_softmax_preserves_order():
 
 @pytest.mark.parametrize("function", [relu, sigmoid, tanh, softmax, linear])
 def test_nan_rejected(function):
-    with pytest.raises(ValueError, match=r"should not contain NaN. Received 1 NaN"):
+    with pytest.raises(ValueError, match=r"must not contain NaN. Received 1 NaN"):
         function(np.array([1.0, np.nan, 2.0]))
 
 
@@ -176,10 +176,10 @@ def test_nan_rejected(function):
 @pytest.mark.parametrize(
     "bad, match",
     [
-        (np.array(["a", "b"]), r"should hold real numbers .* Received an array of dtype <U1"),
-        (np.array([1 + 2j]), r"should hold real numbers .* dtype complex128"),
-        ([1.0, "two"], r"should hold real numbers"),
-        ([[1.0, 2.0], [3.0]], r"should be a numeric array .* Received list"),
+        (np.array(["a", "b"]), r"must hold real numbers .* Received an array of dtype <U1"),
+        (np.array([1 + 2j]), r"must hold real numbers .* dtype complex128"),
+        ([1.0, "two"], r"must hold real numbers"),
+        ([[1.0, 2.0], [3.0]], r"must be a numeric array .* Received list"),
     ],
 )
 def test_non_numeric_rejected(function, bad, match):
@@ -199,7 +199,7 @@ def test_softmax_infinity_rejected():
 
 @pytest.mark.parametrize("axis", [2, -3, 1.0, None, True])
 def test_softmax_bad_axis(axis):
-    with pytest.raises(ValueError, match=r"`axis` should be an int in \[-2, 1\] .* Received axis="):
+    with pytest.raises(ValueError, match=r"`axis` must be an int in \[-2, 1\] .* Received axis="):
         softmax(np.zeros((2, 3)), axis=axis)
 
 

@@ -2,6 +2,8 @@
 
 import importlib.util
 import json
+import os
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,15 @@ def _load_script(path):
 @pytest.fixture(scope="module")
 def train_speed():
     return _load_script(SCRIPT)
+
+
+@pytest.fixture(autouse=True)
+def onednn_setting_restored(monkeypatch):
+    """The scripts' entry points set TF_ENABLE_ONEDNN_OPTS; put it back after each test."""
+    if "TF_ENABLE_ONEDNN_OPTS" in os.environ:
+        monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", os.environ["TF_ENABLE_ONEDNN_OPTS"])
+    else:
+        monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
 
 
 CPUINFO = """processor\t: 0
@@ -63,6 +74,7 @@ def test_fast_recipe_run_prints_and_records_its_result(train_speed, monkeypatch,
         return (images[:500], labels[:500]), (images[500:], labels[500:])
 
     monkeypatch.setattr(cifar_helpers.data, "load_cifar10", tiny_cifar10)
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
     record = tmp_path / "runs.jsonl"
     train_speed.main(["fast-90", "--epochs", "1", "--seed-batches", "0", "--record", str(record)])
     last = capsys.readouterr().out.strip().splitlines()[-1]
@@ -71,6 +83,8 @@ def test_fast_recipe_run_prints_and_records_its_result(train_speed, monkeypatch,
     run = json.loads(record.read_text())
     assert run["config"] == "fast-90" and run["epochs"] == 1 and run["lookahead_every"] == 5
     assert 0 <= run["accuracy"] <= 1 and run["train_seconds"] > 0
+    if platform.machine().lower() in ("x86_64", "amd64"):  # the entry point asked for oneDNN
+        assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
 
 
 # --- benchmarks/seed_step_profile.py -----------------------------------------------------------

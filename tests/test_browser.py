@@ -68,7 +68,7 @@ def seed_model(request):
     paths = [model_path("seed_cnn"), model_path("seed_cnn", quick=True)]
     if not any(path.is_file() for path in paths):
         folder = request.getfixturevalue("cifar10_dir")  # skips (or fails on CI) without it
-        code = ("from cifar_helpers.models import load_or_train_seed_model; "
+        code = ("from cifar_helpers.pretrained import load_or_train_seed_model; "
                 "load_or_train_seed_model(verbose=False)")
         env = {**os.environ, "CIFAR10_DIR": str(folder)}
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=600)

@@ -52,7 +52,7 @@ def test_train_with_mixed_precision_saves_a_bfloat16_model(cifar10_dir, tmp_path
                  "--out", str(out)]) == 0
     assert re.fullmatch(r"test accuracy: [\d.]+% \(1,000 test images\)",
                         capsys.readouterr().out.splitlines()[-1])
-    from cifar_helpers.models import load_model
+    from cifar_helpers.saving import load_model
 
     model = load_model(out)
     assert model.get_layer("dense").compute_dtype == "bfloat16"
@@ -63,7 +63,8 @@ def test_train_with_mixed_precision_saves_a_bfloat16_model(cifar10_dir, tmp_path
 def saved_model(tmp_path_factory):
     import keras
 
-    from cifar_helpers.models import build_seed_model, save_model
+    from cifar_helpers.models import build_seed_model
+    from cifar_helpers.saving import save_model
 
     keras.utils.set_random_seed(0)
     return save_model(build_seed_model(), tmp_path_factory.mktemp("m") / "seed.keras")
@@ -83,9 +84,9 @@ def test_predict_prints_one_line_per_photo(saved_model, photo, capsys):
         (lambda d, m, p: ["predict", str(p), str(p)], "is not a Keras 3 model file"),
         (lambda d, m, p: ["predict", str(m), str(d / "nowhere.jpg")], "does not exist"),
         (lambda d, m, p: ["predict", str(m), str(d / "notes.jpg")], "not an image Pillow can read"),
-        (lambda d, m, p: ["predict", str(m), str(p), "--top-k", "0"], "`top_k` should be an int"),
-        (lambda d, m, p: ["train", "--out", str(d / "model.h5")], "--out should end in .keras"),
-        (lambda d, m, p: ["train", "--epochs", "0"], "--epochs should be a positive int"),
+        (lambda d, m, p: ["predict", str(m), str(p), "--top-k", "0"], "`top_k` must be an int"),
+        (lambda d, m, p: ["train", "--out", str(d / "model.h5")], "--out must end in .keras"),
+        (lambda d, m, p: ["train", "--epochs", "0"], "--epochs must be a positive int"),
     ],
 )
 def test_errors_exit_non_zero_with_one_line(saved_model, photo, tmp_path, capsys, make_argv,

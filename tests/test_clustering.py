@@ -193,7 +193,7 @@ def test_format_contingency_lays_out_the_counts():
     assert len({len(line) for line in lines}) == 1  # columns line up
     with pytest.raises(ValueError, match=r"`num_classes`=2 is too small"):
         format_contingency(CASE_CLUSTERS, CASE_LABELS, ["ant", "bee"])
-    with pytest.raises(ValueError, match=r"`width` should be an integer >= 2\. Received width=1"):
+    with pytest.raises(ValueError, match=r"`width` must be an integer >= 2\. Received width=1"):
         format_contingency(CASE_CLUSTERS, CASE_LABELS, width=1)
 
 
@@ -347,11 +347,11 @@ def test_layer_features_flatten_a_convolution_output(tiny_model):
 @pytest.mark.parametrize(
     "layer, match",
     [
-        ("nope", r"`layer` should be one of the model's layer names \['conv', .*"
+        ("nope", r"`layer` must be one of the model's layer names \['conv', .*"
                  r"Received layer='nope'"),
         (4, r"`layer` index should be in -4\.\.3 .* Received layer=4"),
         (-5, r"Received layer=-5"),
-        (1.5, r"`layer` should be a layer name \(str\) or an index .* Received float"),
+        (1.5, r"`layer` must be a layer name \(str\) or an index .* Received float"),
         (True, r"Received bool"),
     ],
 )
@@ -363,9 +363,9 @@ def test_layer_features_rejects_unknown_layers(tiny_model, layer, match):
 @pytest.mark.parametrize(
     "images, batch_size, match",
     [
-        (np.zeros((1, 4, 4, 3)), 0, r"`batch_size` should be an integer >= 1\. Received "
+        (np.zeros((1, 4, 4, 3)), 0, r"`batch_size` must be an integer >= 1\. Received "
                                     r"batch_size=0"),
-        (np.zeros((0, 4, 4, 3)), 8, r"`images` should be a non-empty batch .* Received shape "
+        (np.zeros((0, 4, 4, 3)), 8, r"`images` must be a non-empty batch .* Received shape "
                                     r"\(0, 4, 4, 3\)"),
         (np.zeros(3), 8, r"Received shape \(3,\)"),
     ],
@@ -383,17 +383,17 @@ POINTS = np.arange(12.0).reshape(6, 2)
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"n_clusters": 1}, r"`n_clusters` should be an integer >= 2 .* Received n_clusters=1"),
+        ({"n_clusters": 1}, r"`n_clusters` must be an integer >= 2 .* Received n_clusters=1"),
         ({"n_clusters": 0}, r"Received n_clusters=0"),
         ({"n_clusters": 2.0}, r"Received n_clusters=2\.0"),
         ({"n_clusters": True}, r"Received n_clusters=True"),
         ({"n_clusters": 7}, r"at least as many samples as clusters: n_clusters=7 but "
                             r"`features` has only 6 row"),
-        ({"n_clusters": 2, "n_init": 0}, r"`n_init` should be an integer >= 1\. Received n_init=0"),
+        ({"n_clusters": 2, "n_init": 0}, r"`n_init` must be an integer >= 1\. Received n_init=0"),
         ({"n_clusters": 2, "method": "spectral"},
-         r"`method` should be one of \('kmeans', 'minibatch'\)\. Received method='spectral'"),
+         r"`method` must be one of \('kmeans', 'minibatch'\)\. Received method='spectral'"),
         ({"n_clusters": 2, "method": "minibatch", "batch_size": 0},
-         r"`batch_size` should be an integer >= 1"),
+         r"`batch_size` must be an integer >= 1"),
     ],
 )
 def test_kmeans_rejects_bad_settings(kwargs, match):
@@ -404,13 +404,13 @@ def test_kmeans_rejects_bad_settings(kwargs, match):
 @pytest.mark.parametrize(
     "features, match",
     [
-        (np.arange(6.0), r"`features` should be a 2-D array of shape \(N, D\).*"
+        (np.arange(6.0), r"`features` must be a 2-D array of shape \(N, D\).*"
                          r"Received shape \(6,\) \(ndim=1\)"),
         (np.zeros((2, 3, 4)), r"Received shape \(2, 3, 4\) \(ndim=3\)"),
         (np.array([[0.0, np.nan], [1.0, 2.0], [3.0, 4.0]]),
-         r"`features` should hold finite numbers\. Received 1 NaN or infinite"),
+         r"`features` must hold finite numbers\. Received 1 NaN or infinite"),
         (np.array([[0.0, np.inf], [1.0, 2.0], [3.0, 4.0]]), r"NaN or infinite"),
-        (np.array([["a", "b"], ["c", "d"]]), r"`features` should be real numbers\. "
+        (np.array([["a", "b"], ["c", "d"]]), r"`features` must be real numbers\. "
                                              r"Received dtype=<U1"),
         (np.zeros((3, 0)), r"at least one column"),
     ],
@@ -426,15 +426,15 @@ def test_kmeans_rejects_bad_features(features, match):
 @pytest.mark.parametrize(
     "clusters, labels, match",
     [
-        ([0, 1, 1], [0, 1], r"`clusters` and `labels` should have the same length .*"
+        ([0, 1, 1], [0, 1], r"`clusters` and `labels` must have the same length .*"
                             r"Received len\(clusters\)=3, len\(labels\)=2"),
         ([0, 1], [0, 1, 1, 0], r"len\(clusters\)=2, len\(labels\)=4"),
-        ([0.0, 1.0], [0, 1], r"`clusters` should be integers\. Received dtype=float64"),
-        ([0, 1], [0.0, np.nan], r"`labels` should be integers\. Received NaN"),
-        ([0, -1], [0, 1], r"`clusters` should be non-negative integers\. Received a minimum of -1"),
-        ([[0, 1]], [0, 1], r"`clusters` should have shape \(N,\) or \(N, 1\)\. Received shape "
+        ([0.0, 1.0], [0, 1], r"`clusters` must be integers\. Received dtype=float64"),
+        ([0, 1], [0.0, np.nan], r"`labels` must be integers\. Received NaN"),
+        ([0, -1], [0, 1], r"`clusters` must be non-negative integers\. Received a minimum of -1"),
+        ([[0, 1]], [0, 1], r"`clusters` must have shape \(N,\) or \(N, 1\)\. Received shape "
                            r"\(1, 2\)"),
-        ([], [], r"`clusters` should hold at least one value"),
+        ([], [], r"`clusters` must hold at least one value"),
     ],
 )
 def test_scores_and_mappings_reject_bad_ids(function, clusters, labels, match):
@@ -448,7 +448,7 @@ def test_scores_and_mappings_reject_bad_ids(function, clusters, labels, match):
         ({"n_clusters": 1}, r"`n_clusters`=1 is too small: the cluster ids go up to 1, so "
                             r"n_clusters should be at least 2"),
         ({"num_classes": 2}, r"`num_classes`=2 is too small: the class ids go up to 2"),
-        ({"num_classes": 0}, r"`num_classes` should be an integer >= 1\. Received num_classes=0"),
+        ({"num_classes": 0}, r"`num_classes` must be an integer >= 1\. Received num_classes=0"),
     ],
 )
 def test_contingency_matrix_rejects_too_small_tables(kwargs, match):
@@ -460,7 +460,7 @@ def test_contingency_matrix_rejects_too_small_tables(kwargs, match):
     "mapping, match",
     [
         ([0, 1], r"`mapping` has 2 entries but `clusters` holds id 2"),
-        ([[0, 1, 2]], r"`mapping` should be a 1-D array of integer classes.*shape=\(1, 3\)"),
+        ([[0, 1, 2]], r"`mapping` must be a 1-D array of integer classes.*shape=\(1, 3\)"),
         ([0.0, 1.0, 2.0], r"dtype=float64"),
     ],
 )
@@ -474,12 +474,12 @@ def test_apply_mapping_rejects_bad_mappings(mapping, match):
 @pytest.mark.parametrize(
     "images, match",
     [
-        (np.zeros((4, 4, 3), dtype=np.uint8), r"`images` should be a batch of channels-last "
+        (np.zeros((4, 4, 3), dtype=np.uint8), r"`images` must be a batch of channels-last "
                                               r"images of shape \(N, H, W, C\)\. Received an "
                                               r"array of shape \(4, 4, 3\) \(ndim=3\)"),
         (np.zeros((0, 4, 4, 3), dtype=np.uint8), r"at least one image"),
-        (np.full((1, 2, 2, 3), np.nan), r"`images` should hold finite values\. Received NaN"),
-        (np.full((1, 2, 2, 3), 2.0), r"float `images` should lie in \[0, 1\] .* Received "
+        (np.full((1, 2, 2, 3), np.nan), r"`images` must hold finite values\. Received NaN"),
+        (np.full((1, 2, 2, 3), 2.0), r"float `images` must lie in \[0, 1\] .* Received "
                                      r"values from 2 to 2"),
         (np.zeros((1, 2, 2, 3), dtype=np.int32), r"uint8 pixels in 0\.\.255 or floats in "
                                                  r"\[0, 1\]\. Received dtype=int32"),
@@ -492,7 +492,7 @@ def test_features_reject_bad_images(function, images, match):
 
 def test_histogram_and_edge_settings_are_validated():
     images = np.zeros((1, 4, 4, 3), dtype=np.uint8)
-    with pytest.raises(ValueError, match=r"`bins` should be an integer >= 2\. Received bins=1"):
+    with pytest.raises(ValueError, match=r"`bins` must be an integer >= 2\. Received bins=1"):
         color_histogram_features(images, bins=1)
     with pytest.raises(ValueError, match=r"at least 2×2 pixels .* Received shape \(1, 1, 4, 3\)"):
         edge_features(np.zeros((1, 1, 4, 3), dtype=np.uint8))
@@ -501,7 +501,7 @@ def test_histogram_and_edge_settings_are_validated():
 @pytest.mark.parametrize(
     "function, features, match",
     [
-        (standardize, np.array([1.0, np.nan]), r"`features` should be a 2-D array"),
+        (standardize, np.array([1.0, np.nan]), r"`features` must be a 2-D array"),
         (project_2d, np.zeros((1, 3)), r"at least 2 rows and 2 columns .* Received shape "
                                        r"\(1, 3\)"),
         (project_2d, np.array([[np.nan, 1.0], [1.0, 2.0]]), r"finite numbers"),
@@ -513,25 +513,25 @@ def test_standardize_and_projection_reject_bad_features(function, features, matc
 
 
 def test_sample_indices_reject_bad_counts():
-    with pytest.raises(ValueError, match=r"`n_per_cluster` should be an integer >= 1\. "
+    with pytest.raises(ValueError, match=r"`n_per_cluster` must be an integer >= 1\. "
                                          r"Received n_per_cluster=0"):
         sample_indices_per_cluster([0, 1], 0)
 
 
 def test_plot_helpers_reject_mismatched_inputs():
     images = np.zeros((3, 2, 2, 3), dtype=np.uint8)
-    with pytest.raises(ValueError, match=r"`clusters` should have one id per image\. Received "
+    with pytest.raises(ValueError, match=r"`clusters` must have one id per image\. Received "
                                          r"2 ids for 3 images"):
         plot_cluster_samples(images, [0, 1], [0, 1])
-    with pytest.raises(ValueError, match=r"`mapping` should have one class per cluster \(2 or "
+    with pytest.raises(ValueError, match=r"`mapping` must have one class per cluster \(2 or "
                                          r"more\)\. Received shape \(1,\)"):
         plot_cluster_samples(images, [0, 1, 1], [0])
-    with pytest.raises(ValueError, match=r"`points` should have shape \(N, 2\)\. Received "
+    with pytest.raises(ValueError, match=r"`points` must have shape \(N, 2\)\. Received "
                                          r"shape \(3, 3\)"):
         plot_projection(np.zeros((3, 3)), [0, 1, 2])
-    with pytest.raises(ValueError, match=r"`labels` should have one class per point\. Received "
+    with pytest.raises(ValueError, match=r"`labels` must have one class per point\. Received "
                                          r"2 labels for 3 points"):
         plot_projection(np.zeros((3, 2)), [0, 1])
-    with pytest.raises(ValueError, match=r"`class_names` should name every class: labels go up "
+    with pytest.raises(ValueError, match=r"`class_names` must name every class: labels go up "
                                          r"to 2, but only 2 names"):
         plot_projection(np.zeros((3, 2)), [0, 1, 2], class_names=["a", "b"])

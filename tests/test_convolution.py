@@ -16,18 +16,13 @@ from hypothesis.extra import numpy as hnp
 from scipy.signal import convolve2d as scipy_convolve2d
 from scipy.signal import correlate2d
 
-from cifar_helpers.convolution import (
-    PADDING_MODES,
-    conv2d,
-    conv2d_loops,
-    convolve2d,
-    flip_kernel,
-    output_size,
+from cifar_helpers.convolution import conv2d, conv2d_loops, convolve2d, flip_kernel
+from cifar_helpers.examples import SEED_IMAGE, SEED_KERNEL, STRIDE_GRID
+from cifar_helpers.windows import (
     pad_amounts,
     pad_image,
     window_positions,
 )
-from cifar_helpers.examples import SEED_IMAGE, SEED_KERNEL, STRIDE_GRID
 
 SEED_ANSWER = [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
 STRIDE_ANSWER = [[108, 126, 144], [288, 306, 324], [468, 486, 504]]
@@ -278,89 +273,6 @@ def test_matches_keras_conv2d_hypothesis(keras, case):
 # --------------------------------------------------------------------------- #
 # Sizes, padding and window positions
 # --------------------------------------------------------------------------- #
-@pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        ((5, 3), 3),
-        ((8, 3, 2), 3),
-        ((7, 3, 2), 3),
-        ((32, 3, 1, "same"), 32),
-        ((32, 3, 2, "same"), 16),
-        ((7, 2, 2, "same"), 4),
-        ((5, 3, 1, 1), 5),
-        ((5, 5, 2, 2), 3),
-        (((8, 7), 3, 2), (3, 3)),
-        (((8, 7), (3, 2), (2, 1), "same"), (4, 7)),
-        (((8, 7), 3, 1, (1, 0)), (8, 5)),
-        ((5, (3, 1)), (3, 5)),
-    ],
-)
-def test_output_size_known_values(args, expected):
-    assert output_size(*args) == expected
-
-
-@settings(max_examples=50, deadline=None)
-@given(conv_cases())
-def test_output_shapes_follow_output_size(case):
-    image, kernel, strides, padding = case
-    rows, cols = output_size(image.shape[:2], kernel.shape[:2], strides, padding)
-    result = conv2d(image, kernel, strides, padding)
-    assert result.shape[:2] == (rows, cols)
-    assert result.ndim == (3 if kernel.ndim == 4 else 2)
-    if kernel.ndim == 4:
-        assert result.shape[2] == kernel.shape[3]
-
-
-@settings(max_examples=50, deadline=None)
-@given(n=st.integers(1, 40), f=st.integers(1, 6), s=st.integers(1, 4), p=st.integers(0, 3))
-def test_output_size_formula(n, f, s, p):
-    if n + 2 * p >= f:
-        assert output_size(n, f, s, p) == (n + 2 * p - f) // s + 1
-    assert output_size(n, f, s, "same") == -(-n // s)  # ceil(n / s)
-    (top, bottom), _ = pad_amounts((n, n), f, s, "same")
-    assert bottom - top in (0, 1)  # any extra row goes at the bottom
-
-
-@pytest.mark.parametrize(
-    ("shape", "kernel_size", "strides", "expected"),
-    [
-        ((5, 5), 3, 1, ((1, 1), (1, 1))),
-        ((5, 5), 2, 1, ((0, 1), (0, 1))),
-        ((5, 5), 4, 1, ((1, 2), (1, 2))),
-        ((8, 7), 3, 2, ((0, 1), (1, 1))),
-        ((6, 6), 1, 2, ((0, 0), (0, 0))),
-        ((4, 4, 3), (3, 2), (1, 2), ((1, 1), (0, 0))),
-    ],
-)
-def test_pad_amounts_same_places_extra_zeros_bottom_right(shape, kernel_size, strides, expected):
-    assert pad_amounts(shape, kernel_size, strides, "same") == expected
-
-
-def test_pad_image_puts_zeros_around():
-    padded = pad_image(SEED_IMAGE, 2, padding="same")
-    assert padded.shape == (6, 6)
-    np.testing.assert_array_equal(padded[:5, :5], SEED_IMAGE)
-    assert padded[5].sum() == 0 and padded[:, 5].sum() == 0
-    assert padded.dtype == SEED_IMAGE.dtype
-    rgb = pad_image(np.ones((2, 3, 3)), 3, padding=(1, 2))
-    assert rgb.shape == (4, 7, 3)
-
-
-@pytest.mark.parametrize(("strides", "padding"), [(1, "valid"), (2, "same"), ((1, 2), 1)])
-def test_window_positions_cover_every_output_cell(strides, padding):
-    positions = list(window_positions(STRIDE_GRID.shape, (3, 2), strides, padding))
-    rows, cols = output_size(STRIDE_GRID.shape, (3, 2), strides, padding)
-    cells = [(r, c) for r in range(rows) for c in range(cols)]
-    assert [(r, c) for r, c, _, _ in positions] == cells
-    padded = pad_image(STRIDE_GRID, (3, 2), strides, padding)
-    kernel = np.arange(6).reshape(3, 2)
-    expected = conv2d(STRIDE_GRID, kernel, strides, padding)
-    for out_row, out_col, row_slice, col_slice in positions:
-        window = padded[row_slice, col_slice]
-        assert window.shape == (3, 2)
-        assert (window * kernel).sum() == expected[out_row, out_col]
-
-
 # --------------------------------------------------------------------------- #
 # Laws: identity, linearity, flipping
 # --------------------------------------------------------------------------- #
@@ -465,33 +377,6 @@ def test_symmetric_kernel_convolution_equals_correlation():
 def test_errors(function, image, kernel, kwargs, match):
     with pytest.raises(ValueError, match=match):
         function(image, kernel, **kwargs)
-
-
-@pytest.mark.parametrize(
-    ("args", "match"),
-    [
-        ((0, 3), r"`input_size` must be a positive .*input_size=0"),
-        ((5, 0), r"`kernel_size` must be a positive"),
-        ((5, 2.0), r"kernel_size=2\.0"),
-        ((5, 3, 0), r"`strides` must be a positive"),
-        ((5, 3, 1, "causal"), r"'valid', 'same'.*'causal'"),
-        ((2, 3), r"kernel is larger than the padded input.*kernel size 3 > padded input size 2"),
-        (((5, 5), 3, 1, (1, 2, 3)), r"`padding`"),
-    ],
-)
-def test_output_size_errors(args, match):
-    with pytest.raises(ValueError, match=match):
-        output_size(*args)
-
-
-def test_padding_error_lists_allowed_values():
-    assert PADDING_MODES == ("valid", "same")
-    with pytest.raises(ValueError, match="one of 'valid', 'same'"):
-        output_size(5, 3, padding="SAME ")
-
-
-def test_padding_strings_ignore_case():
-    assert output_size(5, 3, padding="SAME") == 5
 
 
 @pytest.mark.parametrize(

@@ -1,3 +1,4 @@
+import os
 import pickle
 import subprocess
 import sys
@@ -176,18 +177,45 @@ def test_label_count_mismatch(small_cifar):
 
 
 def test_offline_without_local_copy_gives_one_clear_message(monkeypatch, tmp_path):
-    import keras.src.datasets.cifar10 as keras_cifar10
+    import pooch
 
     def no_network(*args, **kwargs):
-        raise Exception("URL fetch failure on https://www.cs.toronto.edu/~kriz/"
-                        "cifar-10-python.tar.gz: None -- [Errno -3] Temporary failure")
+        raise OSError("[Errno -3] Temporary failure in name resolution")
 
     monkeypatch.delenv("CIFAR10_DIR", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(keras_cifar10, "get_file", no_network)
+    monkeypatch.setattr(pooch, "retrieve", no_network)
     with pytest.raises(CIFAR10NotFoundError, match=r"could not be downloaded.*CIFAR10_DIR") as info:
         load_cifar10()
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+STALL_SCRIPT = """
+import socket, sys, time
+from cifar_helpers import data
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(8)
+port = server.getsockname()[1]
+start = time.perf_counter()
+try:
+    data._download(url=f"http://127.0.0.1:{port}/cifar-10-python.tar.gz", timeout=1)
+except data.CIFAR10NotFoundError as exc:
+    print("refused:", exc)
+print(f"seconds {time.perf_counter() - start:.1f}")
+"""
+
+
+def test_download_from_a_server_that_never_answers_gives_up(tmp_path):
+    # The server accepts the connection and never sends a byte. Without a timeout
+    # the download would wait forever; run it in a child so a hang fails the test.
+    env = {**os.environ, "KERAS_HOME": str(tmp_path)}
+    env.pop("CIFAR10_DIR", None)
+    done = subprocess.run([sys.executable, "-c", STALL_SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert "refused: CIFAR-10 was not found locally and could not be downloaded" in done.stdout
+    assert "CIFAR10_DIR" in done.stdout
+    assert not list(tmp_path.rglob("*.tar.gz"))  # no half-downloaded archive left behind
 
 
 def test_real_cifar10_matches_keras_loader(cifar10_dir):

@@ -185,7 +185,7 @@ def test_unsupported_layers(keras, layer, match):
 
 
 def test_not_a_model():
-    with pytest.raises(ValueError, match=r"should be a Keras model .* Received dict"):
+    with pytest.raises(ValueError, match=r"must be a Keras model .* Received dict"):
         layer_specs({"layers": []})
 
 
@@ -195,14 +195,14 @@ def test_forward_pass_bad_images():
         forward_pass(specs, np.zeros((4, 4)))
     with pytest.raises(ValueError, match=r"needs one image .* batch of shape \(2, 4, 4, 1\)"):
         forward_pass(specs, np.zeros((2, 4, 4, 1)), return_intermediates=True)
-    with pytest.raises(ValueError, match=r"`image` should not contain NaN"):
+    with pytest.raises(ValueError, match=r"`image` must not contain NaN"):
         forward_pass(specs, np.full((2, 2, 1), np.nan))
 
 
 def test_flatten_errors():
     with pytest.raises(ValueError, match=r"array to flatten. Received a scalar"):
         flatten(3.0)
-    with pytest.raises(ValueError, match=r"`x` should hold real numbers"):
+    with pytest.raises(ValueError, match=r"`x` must hold real numbers"):
         flatten(np.array(["a"]))
 
 
@@ -210,12 +210,12 @@ def test_flatten_errors():
     "x, kernel, bias, match",
     [
         (np.zeros((2, 2, 2)), np.zeros((8, 3)), None, r"flatten feature maps first. .*\(2, 2, 2\)"),
-        (np.zeros(4), np.zeros(4), None, r"`kernel` should have shape \(n_in, units\)"),
+        (np.zeros(4), np.zeros(4), None, r"`kernel` must have shape \(n_in, units\)"),
         (np.zeros(4), np.zeros((5, 3)), None, r"`x` has 4 inputs but `kernel` expects 5"),
-        (np.zeros(4), np.zeros((4, 3)), np.zeros(2), r"`bias` should have shape \(3,\)"),
-        (np.zeros(4), np.full((4, 3), np.nan), None, r"`kernel` should not contain NaN"),
-        (np.array(["a"]), np.zeros((1, 3)), None, r"`x` should hold real numbers"),
-        (np.zeros(4), np.zeros((4, 3)), ["a", "b", "c"], r"`bias` should hold real numbers"),
+        (np.zeros(4), np.zeros((4, 3)), np.zeros(2), r"`bias` must have shape \(3,\)"),
+        (np.zeros(4), np.full((4, 3), np.nan), None, r"`kernel` must not contain NaN"),
+        (np.array(["a"]), np.zeros((1, 3)), None, r"`x` must hold real numbers"),
+        (np.zeros(4), np.zeros((4, 3)), ["a", "b", "c"], r"`bias` must hold real numbers"),
     ],
 )
 def test_dense_errors(x, kernel, bias, match):

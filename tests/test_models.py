@@ -9,18 +9,16 @@ import pytest
 from scipy.signal import correlate2d
 
 from cifar_helpers import config
-from cifar_helpers.models import (
+from cifar_helpers.models import SEED_PARAMETERS, build_seed_model
+from cifar_helpers.optimizers import (
     SEED_DECAY,
     SEED_LEARNING_RATE,
-    SEED_PARAMETERS,
-    build_seed_model,
     keras2_decay_schedule,
     keras2_learning_rate,
-    layer_outputs,
-    load_model,
-    load_or_train_seed_model,
-    save_model,
 )
+from cifar_helpers.predict import layer_outputs
+from cifar_helpers.pretrained import load_or_train_seed_model
+from cifar_helpers.saving import load_model, save_model
 
 keras = pytest.importorskip("keras")
 
@@ -101,9 +99,9 @@ def test_other_class_counts(num_classes, params):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"num_classes": 1}, "`num_classes` should be an int >= 2"),
-        ({"num_classes": 10.0}, "`num_classes` should be an int >= 2"),
-        ({"input_shape": (32, 32)}, "`input_shape` should be"),
+        ({"num_classes": 1}, "`num_classes` must be an int >= 2"),
+        ({"num_classes": 10.0}, "`num_classes` must be an int >= 2"),
+        ({"input_shape": (32, 32)}, "`input_shape` must be"),
         ({"input_shape": (31, 32, 3)}, "even H, W"),
         ({"input_shape": "32x32x3"}, "Received input_shape='32x32x3'"),
     ],
@@ -140,7 +138,7 @@ def test_schedule_round_trips_through_its_config():
 
 @pytest.mark.parametrize(
     "learning_rate, decay, message",
-    [(0, 0.1, "`learning_rate` should be > 0"), (0.01, -1, "`decay` should be >= 0")],
+    [(0, 0.1, "`learning_rate` must be > 0"), (0.01, -1, "`decay` must be >= 0")],
 )
 def test_schedule_errors(learning_rate, decay, message):
     with pytest.raises(ValueError, match=message):
@@ -185,7 +183,7 @@ def test_interrupted_save_keeps_the_old_model(model, images, tmp_path):
 
 
 def test_save_needs_keras_suffix(model, tmp_path):
-    with pytest.raises(ValueError, match=r"should end in '\.keras'.*'\.h5'"):
+    with pytest.raises(ValueError, match=r"must end in '\.keras'.*'\.h5'"):
         save_model(model, tmp_path / "seed.h5")
 
 
@@ -205,7 +203,7 @@ def test_load_wrong_file(tmp_path, name):
 def test_load_or_train_loads_an_existing_model(model, images, tmp_path, monkeypatch):
     path = save_model(model, tmp_path / "trained.keras")
     monkeypatch.setattr(
-        "cifar_helpers.models.train_quick_seed_model",
+        "cifar_helpers.pretrained.train_quick_seed_model",
         lambda *a, **k: pytest.fail("should not train"),
     )
     loaded = load_or_train_seed_model(path)
@@ -227,7 +225,7 @@ def test_load_or_train_trains_a_stand_in_once(cifar10_dir, tmp_path, monkeypatch
     assert stand_in.count_params() == SEED_PARAMETERS
     # The next call reuses the stand-in instead of training again.
     monkeypatch.setattr(
-        "cifar_helpers.models.train_quick_seed_model",
+        "cifar_helpers.pretrained.train_quick_seed_model",
         lambda *a, **k: pytest.fail("should not train twice"),
     )
     load_or_train_seed_model()
@@ -261,16 +259,18 @@ def test_layer_outputs_named_layers(model, images):
 
 
 def test_layer_outputs_errors(model, images):
-    with pytest.raises(ValueError, match=r"uint8 array of shape \(32, 32, 3\)"):
-        layer_outputs(model, images[0].astype(np.float32))
+    with pytest.raises(ValueError, match=r"uint8 pixels in 0..255 or floats in \[0, 1\]"):
+        layer_outputs(model, images[0].astype(np.float32))  # 0..255 floats: not scaled
+    with pytest.raises(ValueError, match=r"one image of shape \(32, 32, 3\)"):
+        layer_outputs(model, images[0][:16])
     with pytest.raises(ValueError, match="Unknown layer names"):
         layer_outputs(model, images[0], layer_names=["nope"])
 
 
 def test_importing_does_not_load_tensorflow():
     code = (
-        "import sys, cifar_helpers.models, cifar_helpers.training, cifar_helpers.predict, "
-        "cifar_helpers.plotting, cifar_helpers.cli, cifar_helpers.speedups; "
+        "import sys, cifar_helpers.predict, cifar_helpers.metrics, "
+        "cifar_helpers.plotting, cifar_helpers.cli; "
         "print(any(m in sys.modules for m in ('tensorflow', 'keras', 'matplotlib.pyplot')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -283,7 +283,7 @@ def test_a_fresh_process_loads_a_saved_seed_model(model, images, tmp_path):
     # course's Keras classes (cifar_helpers.speedups, the fast recipes) itself.
     path = save_model(model, tmp_path / "seed.keras")
     code = (
-        "import sys, numpy as np; from cifar_helpers.models import load_model; "
+        "import sys, numpy as np; from cifar_helpers.saving import load_model; "
         "m = load_model(sys.argv[1]); "
         "print(type(m.get_layer('dense')).__name__, type(m.optimizer).__name__, "
         "round(float(m.predict(np.full((1, 32, 32, 3), 0.5, 'float32'), verbose=0).sum()), 4))"

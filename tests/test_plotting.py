@@ -65,8 +65,8 @@ def test_learning_curves_accept_a_history_object_and_reuse_a_figure():
 
 @pytest.mark.parametrize(
     "history, metrics, message",
-    [({}, ("loss",), "`history` should be a keras History"),
-     ([1, 2], ("loss",), "`history` should be a keras History"),
+    [({}, ("loss",), "`history` must be a keras History"),
+     ([1, 2], ("loss",), "`history` must be a keras History"),
      (HISTORY, ("auc",), r"`history` has no \['auc'\]")],
 )
 def test_learning_curves_errors(history, metrics, message):
@@ -94,7 +94,7 @@ def test_confusion_matrix_accepts_column_labels(labels):
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"normalize": "rows"}, "`normalize` should be one of"),
+    [({"normalize": "rows"}, "`normalize` must be one of"),
      ({"y_pred": np.zeros(3, dtype=int)}, "same length")],
 )
 def test_confusion_matrix_errors(labels, kwargs, message):
@@ -128,7 +128,7 @@ def test_image_grid_titles_and_layout():
     "kwargs, message",
     [({"images": []}, "at least one image"),
      ({"titles": ["a"]}, "one entry per image"),
-     ({"cols": 0}, "`cols` should be a positive int")],
+     ({"cols": 0}, "`cols` must be a positive int")],
 )
 def test_image_grid_errors(kwargs, message):
     arguments = {"images": np.zeros((2, 4, 4, 3), dtype=np.uint8), **kwargs}

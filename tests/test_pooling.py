@@ -7,7 +7,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cifar_helpers.pooling import MODES, pool2d, pool_padding
+from cifar_helpers.pooling import MODES, pool2d
+from cifar_helpers.windows import output_size, pad_amounts
 
 KERAS_LAYERS = {"max": "MaxPooling2D", "average": "AveragePooling2D"}
 
@@ -99,14 +100,22 @@ def test_same_padding_ignores_padding_for_negative_maps_and_constants():
     )
 
 
-def test_pool_padding_rule():
-    assert pool_padding(32, 2, 2, "valid") == (0, 0, 16)
-    assert pool_padding(7, 3, 2, "valid") == (0, 0, 3)
-    assert pool_padding(7, 2, 2, "same") == (0, 1, 4)
-    assert pool_padding(6, 3, 1, "same") == (1, 1, 6)
-    assert pool_padding(6, 4, 1, "same") == (1, 2, 6)
-    assert pool_padding(3, 5, 5, "same") == (1, 1, 1)
-    assert pool_padding(8, 1, 3, "same") == (0, 0, 3)
+@pytest.mark.parametrize(
+    "n, k, s, padding, before, after, size",
+    [
+        (32, 2, 2, "valid", 0, 0, 16),
+        (7, 3, 2, "valid", 0, 0, 3),
+        (7, 2, 2, "same", 0, 1, 4),
+        (6, 3, 1, "same", 1, 1, 6),
+        (6, 4, 1, "same", 1, 2, 6),
+        (3, 5, 5, "same", 1, 1, 1),
+        (8, 1, 3, "same", 0, 0, 3),
+    ],
+)
+def test_pooling_window_rule(n, k, s, padding, before, after, size):
+    # Pooling shares convolution's window geometry (cifar_helpers.windows).
+    assert pad_amounts((n, n), k, s, padding) == ((before, after), (before, after))
+    assert output_size(n, k, s, padding) == size
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -222,9 +231,9 @@ def test_matches_loops_and_laws(problem):
     assert np.all(results["max"] >= results["average"] - 1e-12)
     steps = strides or pool_size
     for axis in (0, 1):
-        assert results["max"].shape[axis] == pool_padding(
+        assert results["max"].shape[axis] == output_size(
             x.shape[axis], pool_size[axis], steps[axis], padding
-        )[2]
+        )
     assert results["max"].shape[2:] == x.shape[2:]
 
 
@@ -236,11 +245,11 @@ def test_matches_loops_and_laws(problem):
     [
         (np.zeros(5), r"shape \(H, W\) or \(H, W, C\) .* Received an array of shape \(5,\)"),
         (np.zeros((1, 4, 4, 1)), r"\(no batch axis\). Received .* \(1, 4, 4, 1\) \(ndim=4\)"),
-        (np.zeros((0, 4)), r"should not be empty. Received shape \(0, 4\)"),
+        (np.zeros((0, 4)), r"must not be empty. Received shape \(0, 4\)"),
         (np.array([["a", "b"], ["c", "d"]]), r"real numbers .* Received an array of dtype <U1"),
         (np.ones((2, 2), dtype=complex), r"real numbers .* dtype complex128"),
         ([[1.0, 2.0], [3.0]], r"numeric array .* Received list"),
-        (np.array([[1.0, np.nan], [3.0, 4.0]]), r"should not contain NaN. Received 1 NaN"),
+        (np.array([[1.0, np.nan], [3.0, 4.0]]), r"must not contain NaN. Received 1 NaN"),
     ],
 )
 def test_bad_feature_map(x, match):
@@ -250,14 +259,14 @@ def test_bad_feature_map(x, match):
 
 @pytest.mark.parametrize("pool_size", [0, -2, (2, 0), (2,), (2, 2, 2), 1.5, "2", True, None])
 def test_bad_pool_size(pool_size):
-    with pytest.raises(ValueError, match=r"`pool_size` should be a positive integer or a pair"):
+    with pytest.raises(ValueError, match=r"`pool_size` must be a positive integer or a pair"):
         pool2d(np.zeros((4, 4)), pool_size=pool_size)
 
 
 @pytest.mark.parametrize("strides", [0, -1, (1, 0), (1, 2, 3), 2.0])
 def test_bad_strides(strides):
     with pytest.raises(
-        ValueError, match=r"`strides` should be a positive integer .* Received strides="
+        ValueError, match=r"`strides` must be a positive integer .* Received strides="
     ):
         pool2d(np.zeros((4, 4)), strides=strides)
 
@@ -265,7 +274,7 @@ def test_bad_strides(strides):
 @pytest.mark.parametrize("padding", ["full", "SAME", 1, None])
 def test_bad_padding(padding):
     with pytest.raises(
-        ValueError, match=r"`padding` should be one of \['valid', 'same'\]. Received padding="
+        ValueError, match=r"`padding` must be one of 'valid', 'same'. Received padding="
     ):
         pool2d(np.zeros((4, 4)), padding=padding)
 
@@ -273,7 +282,7 @@ def test_bad_padding(padding):
 @pytest.mark.parametrize("mode", ["min", "avg", "Max", None])
 def test_bad_mode_no_silent_fallback(mode):
     with pytest.raises(
-        ValueError, match=r"`mode` should be one of \['max', 'average', 'sum'\]. Received mode="
+        ValueError, match=r"`mode` must be one of 'max', 'average', 'sum'. Received mode="
     ):
         pool2d(np.zeros((4, 4)), mode=mode)
 
@@ -281,7 +290,7 @@ def test_bad_mode_no_silent_fallback(mode):
 def test_pool_larger_than_input_with_valid():
     with pytest.raises(
         ValueError,
-        match=r"`pool_size` \(3, 5\) should fit inside the feature map \(4, 4\) with "
+        match=r"`pool_size` \(3, 5\) must fit inside the feature map \(4, 4\) with "
         r"padding='valid'",
     ):
         pool2d(np.zeros((4, 4, 2)), pool_size=(3, 5))

@@ -14,15 +14,12 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from cifar_helpers.data import CLASS_NAMES
-from cifar_helpers.photos import photo_path
+from cifar_helpers.metrics import per_class_accuracy
+from cifar_helpers.photos import ImageLoadError, load_image, photo_path, prepare_image
 from cifar_helpers.predict import (
-    ImageLoadError,
-    load_image,
-    per_class_accuracy,
     predict_classes,
     predict_image,
     predict_probabilities,
-    prepare_image,
 )
 
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 160, 0)
@@ -242,7 +239,7 @@ def test_folder_is_not_a_file(tmp_path):
 @pytest.mark.parametrize("size", [(32,), (0, 32), (32.0, 32), "32x32", (32, -1)])
 def test_bad_size(tmp_path, size):
     path = _save(Image.new("RGB", (8, 8)), tmp_path / "small.png")
-    with pytest.raises(ValueError, match="`size` should be a pair of positive ints"):
+    with pytest.raises(ValueError, match="`size` must be a pair of positive ints"):
         load_image(path, size=size)
 
 
@@ -304,7 +301,7 @@ def test_predict_image_resizes_a_large_array(seed_model):
 
 @pytest.mark.parametrize("top_k", [0, 11, "3", 2.0])
 def test_predict_image_bad_top_k(seed_model, test_images, top_k):
-    with pytest.raises(ValueError, match="`top_k` should be an int from 1 to 10"):
+    with pytest.raises(ValueError, match="`top_k` must be an int from 1 to 10"):
         predict_image(seed_model, test_images[0], top_k=top_k)
 
 

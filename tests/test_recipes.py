@@ -12,22 +12,21 @@ from cifar_helpers.models import (
     CIFAR10_MEAN,
     CIFAR10_STD,
     build_fast_model,
-    load_model,
     patch_whitening_kernel,
-    save_model,
 )
+from cifar_helpers.optimizers import triangular_learning_rate
+from cifar_helpers.predict import predict_tta
 from cifar_helpers.recipes import (
     CONFIGS,
     FastConfig,
     compile_for,
     ladder_configs,
     lookahead_decay,
-    predict_tta,
     seconds_per_image,
     train_fast,
     train_validation_split,
-    triangular_learning_rate,
 )
+from cifar_helpers.saving import load_model, save_model
 
 keras = pytest.importorskip("keras")
 
@@ -167,7 +166,7 @@ def test_triangular_learning_rate_known_values():
     fraction=st.floats(0, 1.2),
 )
 def test_keras_schedule_matches_the_numpy_reference(total, warmup, peak, fraction):
-    from cifar_helpers.recipes import TriangularSchedule
+    from cifar_helpers.optimizers import TriangularSchedule
 
     schedule = TriangularSchedule(peak, total, warmup)
     step = int(fraction * total)
@@ -176,7 +175,7 @@ def test_keras_schedule_matches_the_numpy_reference(total, warmup, peak, fractio
 
 
 def test_schedule_serializes():
-    from cifar_helpers.recipes import TriangularSchedule
+    from cifar_helpers.optimizers import TriangularSchedule
 
     schedule = TriangularSchedule(1.5, 100, 0.2)
     again = TriangularSchedule.from_config(schedule.get_config())
@@ -187,7 +186,7 @@ def test_schedule_serializes():
 
 @pytest.mark.parametrize("name, lr_scale, l2_scale", [("kernel", 1, 1), ("beta", 64, 1 / 64)])
 def test_bias_scaled_sgd_first_step_matches_pytorch_formula(name, lr_scale, l2_scale):
-    from cifar_helpers.recipes import BiasScaledSGD
+    from cifar_helpers.optimizers import BiasScaledSGD
 
     lr, momentum, l2 = 0.1, 0.85, 0.01
     start = np.array([1.0, -2.0, 0.5], dtype=np.float32)

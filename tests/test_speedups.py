@@ -168,7 +168,7 @@ def test_seed_model_trains_the_same_with_and_without_speedups():
 
 
 def test_saved_seed_model_loads_with_its_classes(tmp_path):
-    from cifar_helpers.models import load_model
+    from cifar_helpers.saving import load_model
 
     keras.utils.set_random_seed(0)
     model = build_seed_model()
@@ -198,22 +198,18 @@ def test_mixed_precision_seed_model():
     assert np.isfinite(np.asarray(loss)).all()
 
 
-def test_unknown_attribute():
-    with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
-        speedups.Nothing  # noqa: B018
-
-
 # --- oneDNN --------------------------------------------------------------------------------
 
 _ONEDNN_PROBE = (
-    "import cifar_helpers, tensorflow\n"
-    "from cifar_helpers.speedups import onednn_enabled\n"
+    "from cifar_helpers.notebook import setup_notebook\n"
+    "setup_notebook(seed=0)\n"
+    "from cifar_helpers.environment import onednn_enabled\n"
     "print(onednn_enabled())\n"
 )
 
 
 @pytest.mark.parametrize("setting, expected", [(None, "True"), ("0", "False"), ("1", "True")])
-def test_importing_the_helpers_first_turns_onednn_on_unless_told_otherwise(setting, expected):
+def test_setup_notebook_turns_onednn_on_unless_told_otherwise(setting, expected):
     # TensorFlow reads TF_ENABLE_ONEDNN_OPTS once, at import: a fresh process is needed.
     import os
     import platform
@@ -221,7 +217,7 @@ def test_importing_the_helpers_first_turns_onednn_on_unless_told_otherwise(setti
     import sys
 
     if platform.machine().lower() not in ("x86_64", "amd64"):
-        pytest.skip("cifar_helpers sets TF_ENABLE_ONEDNN_OPTS on x86-64 only")
+        pytest.skip("enable_onednn sets TF_ENABLE_ONEDNN_OPTS on x86-64 only")
 
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     if setting is not None:

@@ -103,7 +103,7 @@ def test_dataset_shuffles_each_epoch_reproducibly(data):
     [
         (np.zeros((4, 8, 8)), np.zeros((4, 3)), 2, r"shape \(N, H, W, C\)"),
         (np.zeros((4, 8, 8, 3)), np.zeros((3, 3)), 2, "one row per image"),
-        (np.zeros((4, 8, 8, 3)), np.zeros((4, 3)), 0, "`batch_size` should be a positive int"),
+        (np.zeros((4, 8, 8, 3)), np.zeros((4, 3)), 0, "`batch_size` must be a positive int"),
     ],
 )
 def test_dataset_errors(images, labels, batch_size, message):
@@ -203,7 +203,7 @@ def test_checkpoint_on_an_unknown_metric(data, tmp_path):
 
 
 def test_best_checkpoint_mode_error(tmp_path):
-    with pytest.raises(ValueError, match="`mode` should be 'max' or 'min'"):
+    with pytest.raises(ValueError, match="`mode` must be 'max' or 'min'"):
         BestModelCheckpoint(tmp_path / "m.keras", monitor="loss", mode="up")
 
 
@@ -267,8 +267,8 @@ def test_completed_run_starts_afresh(data, tmp_path, capsys):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"epochs": 0}, "`epochs` should be a positive int"),
-        ({"validation_split": 1.0}, r"`validation_split` should lie in \[0, 1\)"),
+        ({"epochs": 0}, "`epochs` must be a positive int"),
+        ({"validation_split": 1.0}, r"`validation_split` must lie in \[0, 1\)"),
     ],
 )
 def test_train_argument_errors(data, kwargs, message):
@@ -286,7 +286,7 @@ def test_train_length_mismatch(data):
 def test_train_needs_a_compiled_model(data):
     images, labels = data
     model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten()])
-    with pytest.raises(ValueError, match="should be compiled first"):
+    with pytest.raises(ValueError, match="must be compiled first"):
         train(model, images, labels)
 
 

@@ -1,6 +1,9 @@
 """Instructor widgets: controls changed programmatically give the helpers' numbers."""
 
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import ipywidgets
 import numpy as np
@@ -9,13 +12,16 @@ from PIL import Image
 
 from cifar_helpers import widgets
 from cifar_helpers.activations import relu, sigmoid, tanh
-from cifar_helpers.convolution import conv2d, output_size
+from cifar_helpers.convolution import conv2d
+from cifar_helpers.drawing import format_number
 from cifar_helpers.examples import SEED_IMAGE, SEED_KERNEL, STRIDE_GRID
 from cifar_helpers.filters import FILTERS, apply_filter
 from cifar_helpers.pooling import pool2d
+from cifar_helpers.windows import output_size
 
 RNG = np.random.default_rng(0)
 SMALL_RGB = RNG.integers(0, 256, size=(12, 16, 3), dtype=np.uint8)
+WIDGET_MODULES = sorted((Path(widgets.__file__).parent).glob("*.py"))
 
 
 def visit_every_step(box, slider="step"):
@@ -39,6 +45,29 @@ def png_pixels(data):
     return np.asarray(Image.open(io.BytesIO(data)))
 
 
+# -- the package ---------------------------------------------------------------------------
+@pytest.mark.parametrize("path", WIDGET_MODULES, ids=lambda path: path.name)
+def test_each_widget_module_reads_in_one_sitting(path):
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= 400, f"{path.name} has {lines} lines; split it (at most 400)"
+
+
+def test_one_module_per_topic_and_every_builder_exported():
+    names = {path.stem for path in WIDGET_MODULES}
+    assert names >= {"__init__", "_frame", "activations", "convolution", "filters", "model",
+                     "pooling", "strides"}
+    for name in widgets.__all__:
+        assert getattr(widgets, name) is not None
+
+
+def test_importing_the_widgets_stays_light():
+    code = ("import sys, cifar_helpers.widgets, cifar_helpers.drawing; "
+            "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+
+
 # -- parse_kernel ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "text, expected",
@@ -57,7 +86,7 @@ def test_parse_kernel(text, expected):
     [
         ("", "kernel is empty"),
         ("1 2; 3", "same number of values"),
-        ("1 x", r"row 1, column 2\) should hold a number; received 'x'"),
+        ("1 x", r"row 1, column 2\) must hold a number. Received 'x'"),
         ("1 nan", "finite"),
     ],
 )
@@ -194,10 +223,10 @@ def test_stepper_big_kernel_fits_with_padding():
 @pytest.mark.parametrize(
     "image, match",
     [
-        (np.ones((3, 3, 3)), "2-D array"),
+        (np.ones((3, 3, 3)), r"must have shape \(rows, cols\)"),
         (np.ones((30, 30)), "at most 20×20"),
         ([[1, np.nan]], "finite"),
-        ("abc", "array of numbers|2-D array"),
+        ("abc", "array of real numbers"),
     ],
 )
 def test_stepper_rejects_bad_images(image, match):
@@ -268,7 +297,7 @@ def test_pooling_matches_pool2d(mode, pool_size, strides, padding):
         assert box.result["value"] == expected[i, j]
         reduce = {"max": np.max, "average": np.mean, "sum": np.sum}[mode]
         assert reduce(box.result["window"]) == pytest.approx(expected[i, j])
-    assert f"output[{i}, {j}] = {widgets._fmt(expected[i, j])}" in box.readout.value
+    assert f"output[{i}, {j}] = {format_number(expected[i, j])}" in box.readout.value
 
 
 def test_pooling_readout_and_arithmetic():
@@ -292,7 +321,7 @@ def test_pooling_channels_and_big_maps():
 def test_pooling_too_big_window_recovers():
     box = widgets.pooling_explorer(np.arange(9).reshape(3, 3))
     box.controls["pool_size"].value = 4
-    assert_message(box, "should fit inside the feature map")
+    assert_message(box, "must fit inside the feature map")
     box.controls["padding"].value = "same"
     assert box.message.value == ""
     np.testing.assert_array_equal(box.result["output"], [[8.0]])
@@ -300,7 +329,7 @@ def test_pooling_too_big_window_recovers():
 
 @pytest.mark.parametrize(
     "feature_map, match",
-    [(np.ones((2, 2, 2, 2)), r"\(H, W\) or \(H, W, C\)"), ("abc", "array of numbers")],
+    [(np.ones((2, 2, 2, 2)), r"\(H, W\) or \(H, W, C\)"), ("abc", "array of real numbers")],
 )
 def test_pooling_rejects_bad_maps(feature_map, match):
     with pytest.raises(ValueError, match=match):
@@ -316,7 +345,7 @@ def test_activation_matches_helpers(name, function):
     box.controls["activation"].value = name
     np.testing.assert_allclose(box.result["after"], function(feature_map))
     after = function(feature_map)
-    assert f"after {name}: min {widgets._fmt(after.min())}, max {widgets._fmt(after.max())}" in (
+    assert f"after {name}: min {format_number(after.min())}, max {format_number(after.max())}" in (
         box.readout.value
     )
 
@@ -335,7 +364,7 @@ def test_activation_default_map_is_signed():
 
 
 @pytest.mark.parametrize("feature_map, match", [(np.ones((2, 2, 2)), r"\(H, W\)"),
-                                                (object(), "array of numbers")])
+                                                (object(), "array of real numbers")])
 def test_activation_rejects_bad_maps(feature_map, match):
     with pytest.raises(ValueError, match=match):
         widgets.activation_explorer(feature_map)
@@ -371,7 +400,7 @@ def test_filter_explorer_typed_kernel_and_display():
 
 
 @pytest.mark.parametrize("text, words", [("", ["row 2, column 3", "is empty"]),
-                                         ("abc", ["row 2, column 3", "should hold a number"])])
+                                         ("abc", ["row 2, column 3", "must hold a number"])])
 def test_filter_explorer_bad_cell_recovers(text, words):
     box = widgets.filter_explorer({"noise": SMALL_RGB})
     box.controls["cells"][5].value = text
@@ -393,7 +422,7 @@ def test_cifar_samples_one_per_class(cifar10_dir, monkeypatch):
     from cifar_helpers.data import CLASS_NAMES, load_batch
 
     monkeypatch.setenv("CIFAR10_DIR", str(cifar10_dir))
-    monkeypatch.setattr(widgets, "_CIFAR_CACHE", {})
+    monkeypatch.setattr(widgets.filters, "_CIFAR_CACHE", {})
     samples = widgets.cifar_samples()
     assert [name.split()[1] for name in samples] == list(CLASS_NAMES)
     images, labels = load_batch(cifar10_dir / "test_batch")
@@ -410,7 +439,7 @@ def test_cifar_samples_one_per_class(cifar10_dir, monkeypatch):
 
 def test_cifar_samples_without_a_local_copy(tmp_path, monkeypatch):
     monkeypatch.setenv("CIFAR10_DIR", str(tmp_path))  # a folder without test_batch
-    monkeypatch.setattr(widgets, "_CIFAR_CACHE", {})
+    monkeypatch.setattr(widgets.filters, "_CIFAR_CACHE", {})
     assert widgets.cifar_samples() == {}
     box = widgets.filter_explorer()
     assert not any(name.startswith("CIFAR-10") for name in box.controls["photo"].options)
@@ -478,7 +507,8 @@ def test_prediction_explorer_samples(tiny_model, name):
 
 
 def test_prediction_explorer_upload(tiny_model, tmp_path):
-    from cifar_helpers.predict import load_image, predict_image
+    from cifar_helpers.photos import load_image
+    from cifar_helpers.predict import predict_image
 
     box = widgets.prediction_explorer(tiny_model)
     content = png_bytes()
@@ -512,7 +542,7 @@ def test_prediction_explorer_bad_upload_recovers(tiny_model, name, content, word
 
 
 def test_prediction_explorer_needs_a_model():
-    with pytest.raises(ValueError, match="needs a trained Keras model"):
+    with pytest.raises(ValueError, match="`model` must be a trained Keras model"):
         widgets.prediction_explorer(None)
 
 
@@ -542,5 +572,5 @@ def test_feature_map_explorer_course_photos_and_bad_images(tiny_model):
     assert box.readout.value.startswith("airplane_1.jpg, layer conv: 32×32×4 feature maps")
     box = widgets.feature_map_explorer(tiny_model, {"small": np.zeros((8, 8, 3), np.uint8)})
     assert_message(box, "expects a 32×32×3 uint8 image", "(8, 8, 3)")
-    with pytest.raises(ValueError, match="needs a Keras model"):
+    with pytest.raises(ValueError, match="`model` must be a Keras model"):
         widgets.feature_map_explorer(None)

@@ -1,0 +1,231 @@
+"""Widgets around a trained model: its predictions for a photo, and its feature maps.
+
+Keras is never imported here: the model comes from the caller, and
+``cifar_helpers.predict`` runs it.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..drawing import png_bytes, probability_bars, tile_maps, to_uint8
+from ._frame import _assemble, _fmt, _guarded, _message, _readout, _Syncing, _title
+from .filters import _credit_for, _image_sources
+
+__all__ = ["feature_map_explorer", "prediction_explorer"]
+
+
+def _upload_items(value):
+    """The uploaded files of an ipywidgets 8 ``FileUpload.value`` (a tuple of dicts)."""
+    if isinstance(value, dict):  # ipywidgets 7 used {name: {...}}
+        value = tuple(value.values())
+    return list(value or ())
+
+
+def _upload_name(item):
+    """The file name of one upload, without any folder."""
+    return Path(str(item.get("name") or "upload")).name or "upload"
+
+
+def _load_upload(item):
+    """The 32×32 RGB pixels of one uploaded file, read by ``cifar_helpers.photos.load_image``.
+
+    Raises
+    ------
+    ImageLoadError
+        A ValueError naming the file: it is empty, not an image, or damaged.
+    """
+    from ..photos import ImageLoadError, load_image
+
+    try:
+        return load_image(bytes(item.get("content") or b""))
+    except ImageLoadError as exc:
+        raise ImageLoadError(f"{_upload_name(item)}: {exc}") from None
+
+
+def prediction_explorer(model):
+    """Pick a sample photo or upload one; shows the 32×32 input and the top-k probabilities.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A CIFAR-10 classifier taking (N, 32, 32, 3) inputs scaled to [0, 1],
+        e.g. ``cifar_helpers.pretrained.load_or_train_seed_model()``.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        ``box.readout`` reads e.g. ``truck_1.jpg → truck (87.3%)``;
+        ``box.result["top"]`` is ``predict_image(model, image, top_k)``.
+
+    Raises
+    ------
+    ValueError
+        If `model` is None.
+    """
+    from ..photos import load_image
+    from ..predict import predict_image
+
+    if model is None:
+        raise ValueError("`model` must be a trained Keras model. Received model=None. "
+                         "Try cifar_helpers.pretrained.load_or_train_seed_model().")
+    sources = _image_sources(None, load_image)
+    sample = widgets.Dropdown(options=list(sources), description="sample")
+    upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload photo")
+    top_k = widgets.IntSlider(value=3, min=1, max=10, description="top_k")
+    picture = widgets.Image(format="png", layout=widgets.Layout(width="192px", height="192px"))
+    bars = widgets.HTML()
+    credit_line = widgets.HTML()
+    readout, message = _readout(), _message()
+    result = {}
+    cache = {}
+
+    def show(name, image, credit_text=""):
+        top = predict_image(model, image, top_k=top_k.value)
+        picture.value = png_bytes(to_uint8(image), scale=6)
+        bars.value = probability_bars(top)
+        credit_line.value = f"<small>{credit_text}</small>"
+        result.update(name=name, image=image, top=top)
+        best, probability = top[0]
+        readout.value = f"{html.escape(name)} → {html.escape(best)} ({probability * 100:.1f}%)"
+
+    def from_sample():
+        name = sample.value
+        if name not in cache:
+            cache[name] = sources[name]()
+        show(name, cache[name], _credit_for(name))
+
+    def from_upload():
+        items = _upload_items(upload.value)
+        if not items:
+            return
+        item = items[-1]
+        try:
+            image = _load_upload(item)
+        finally:
+            upload.value = ()  # so that the same file can be uploaded again
+        show(_upload_name(item), image, "your photo")
+
+    def again():
+        if result.get("name") == sample.value or "image" not in result:
+            from_sample()
+        else:
+            show(result["name"], result["image"])
+
+    sample.observe(_guarded(message, from_sample), names="value")
+    upload.observe(_guarded(message, from_upload), names="value")
+    top_k.observe(_guarded(message, again), names="value")
+    _guarded(message, from_sample)()
+    controls = dict(sample=sample, upload=upload, top_k=top_k)
+    return _assemble(
+        [
+            _title("What does the network say?",
+                   "Choose a sample photo or upload your own; the network sees only 32×32 "
+                   "pixels."),
+            widgets.HBox([sample, upload, top_k]),
+            widgets.HBox([widgets.VBox([widgets.HTML("<b>the 32×32 input</b>"), picture]),
+                          widgets.VBox([widgets.HTML("<b>top-k probabilities</b>"), bars])]),
+            credit_line, readout, message,
+        ],
+        controls, readout, message, result,
+    )
+
+
+def feature_map_explorer(model, images=None):
+    """Choose an image and a layer; shows that layer's feature maps.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A CIFAR-10 CNN taking (N, 32, 32, 3) inputs scaled to [0, 1].
+    images : dict or sequence, optional
+        ``{name: (32, 32, 3) uint8 array or path}``. Default: the course photos,
+        shrunk to the model's input size with ``cifar_helpers.photos.load_image``.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        ``box.result["maps"]`` is the chosen layer's output for the chosen image,
+        from ``cifar_helpers.predict.layer_outputs``.
+
+    Raises
+    ------
+    ValueError
+        If `model` is None.
+    """
+    from ..photos import load_image
+    from ..predict import layer_outputs
+
+    if model is None:
+        raise ValueError("`model` must be a Keras model. Received model=None.")
+    try:
+        expected = tuple(int(n) for n in model.input_shape[1:])
+    except (AttributeError, TypeError, ValueError):
+        expected = (32, 32, 3)
+    sources = _image_sources(images, lambda path: load_image(path, size=expected[:2]))
+    image_choice = widgets.Dropdown(options=list(sources), description="image")
+    layer_choice = widgets.Dropdown(options=[], description="layer")
+    picture = widgets.Image(format="png", layout=widgets.Layout(width="128px", height="128px"))
+    maps_picture = widgets.Image(format="png", layout=widgets.Layout(max_width="720px"))
+    readout, message = _readout(), _message()
+    result = {}
+    cache = {}
+    syncing = _Syncing()
+
+    def activations_of(name):
+        """(image, {layer name: (H, W, C) maps}) for the image called `name`."""
+        if name not in cache:
+            image = np.asarray(sources[name]())
+            if image.shape != expected or image.dtype != np.uint8:
+                raise ValueError(
+                    f"The network expects a {'×'.join(map(str, expected))} uint8 image. "
+                    f"Received {name!r}, {image.dtype} of shape {image.shape}."
+                )
+            cache[name] = (image, layer_outputs(model, image))
+        return cache[name]
+
+    def set_layers():
+        _, outputs = activations_of(image_choice.value)
+        if not outputs:
+            raise ValueError("This model has no layer with (H, W, C) feature maps.")
+        with syncing:
+            layer_choice.options = list(outputs)
+            layer_choice.value = layer_choice.options[0]
+
+    def redraw():
+        if not layer_choice.options:
+            set_layers()
+        image, outputs = activations_of(image_choice.value)
+        name = layer_choice.value
+        maps = np.asarray(outputs[name])
+        picture.value = png_bytes(to_uint8(image), scale=4)
+        maps_picture.value = png_bytes(tile_maps(maps))
+        strongest = int(np.argmax(maps.reshape(-1, maps.shape[-1]).max(axis=0)))
+        result.update(image=image, layer=name, maps=maps)
+        readout.value = (f"{html.escape(image_choice.value)}, layer {html.escape(name)}: "
+                         f"{maps.shape[0]}×{maps.shape[1]}×{maps.shape[2]} feature maps; "
+                         f"strongest: map {strongest} (max {_fmt(maps[..., strongest].max())})")
+
+    update = _guarded(message, redraw)
+
+    def on_change(_change):
+        if not syncing.on:
+            update()
+
+    image_choice.observe(on_change, names="value")
+    layer_choice.observe(on_change, names="value")
+    update()
+    return _assemble(
+        [
+            _title("Feature maps", "Bright: strong response. Each map is scaled on its own."),
+            widgets.HBox([image_choice, layer_choice]),
+            widgets.HBox([widgets.VBox([widgets.HTML("<b>input</b>"), picture]),
+                          maps_picture]),
+            readout, message,
+        ],
+        dict(image=image_choice, layer=layer_choice), readout, message, result,
+    )
