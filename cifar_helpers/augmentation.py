@@ -95,7 +95,7 @@ def shift_images(images, dy, dx, mode="reflect"):
     height, width = images.shape[1:3]
     if abs(dy) >= height or abs(dx) >= width:
         raise ValueError(
-            f"A shift should be smaller than the image: |dy| < {height}, |dx| < {width}. "
+            f"A shift must be smaller than the image: |dy| < {height}, |dx| < {width}. "
             f"Received dy={dy}, dx={dx}."
         )
     pad_y, pad_x = abs(dy), abs(dx)

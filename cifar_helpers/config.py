@@ -57,7 +57,7 @@ def quick_mode(environ=None):
     if value in _FALSE:
         return False
     raise ValueError(
-        f"{QUICK_ENV} should be one of {sorted(_TRUE | _FALSE - {''})} (or unset). "
+        f"{QUICK_ENV} must be one of {sorted(_TRUE | _FALSE - {''})} (or unset). "
         f"Received {QUICK_ENV}={raw!r}."
     )
 

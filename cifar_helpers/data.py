@@ -130,7 +130,7 @@ def load_batch(path):
             f"{type(exc).__name__}: {exc}",
         ) from None
     if not isinstance(batch, dict):
-        raise _bad(path, f"should hold a dict; received {type(batch).__name__}")
+        raise _bad(path, f"must hold a dict; received {type(batch).__name__}")
     batch = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in batch.items()}
     for key in ("data", "labels"):
         if key not in batch:
@@ -142,11 +142,11 @@ def load_batch(path):
             if isinstance(data, np.ndarray)
             else type(data).__name__
         )
-        raise _bad(path, f"'data' should be a uint8 array of shape (N, 3072); received {received}")
+        raise _bad(path, f"'data' must be a uint8 array of shape (N, 3072); received {received}")
     if data.shape[1] != _PIXELS or data.shape[0] != IMAGES_PER_BATCH:
         raise _bad(
             path,
-            f"'data' should have shape ({IMAGES_PER_BATCH}, {_PIXELS}); received {data.shape}",
+            f"'data' must have shape ({IMAGES_PER_BATCH}, {_PIXELS}); received {data.shape}",
         )
     try:
         labels = np.asarray(labels)
@@ -155,13 +155,13 @@ def load_batch(path):
     if labels.shape != (IMAGES_PER_BATCH,) or not np.issubdtype(labels.dtype, np.integer):
         raise _bad(
             path,
-            f"'labels' should be {IMAGES_PER_BATCH} ints; received {labels.dtype} "
+            f"'labels' must be {IMAGES_PER_BATCH} ints; received {labels.dtype} "
             f"values of shape {labels.shape}",
         )
     if labels.min() < 0 or labels.max() >= len(CLASS_NAMES):
         raise _bad(
             path,
-            f"'labels' should lie in 0..{len(CLASS_NAMES) - 1}; "
+            f"'labels' must lie in 0..{len(CLASS_NAMES) - 1}; "
             f"received values from {labels.min()} to {labels.max()}",
         )
     # Official byte order: R plane, G plane, B plane, each row by row.
@@ -197,7 +197,7 @@ def find_cifar10_dir(data_dir=None):
             folder = Path(value).expanduser()
             if not folder.is_dir():
                 raise CIFAR10NotFoundError(
-                    f"{source} should name a 'cifar-10-batches-py' folder holding "
+                    f"{source} must name a 'cifar-10-batches-py' folder holding "
                     f"data_batch_1..5 and test_batch; received {str(value)!r}, "
                     "which is not a folder."
                 )

@@ -280,14 +280,10 @@ def layer_outputs(model, images, layer_names=None, batch_size=256):
     probe = keras.Model(
         inputs=model.inputs[0], outputs=[model.get_layer(name).output for name in layer_names]
     )
-    chunks = []
-    for first in range(0, len(batch), batch_size):
-        outputs = probe(batch[first:first + batch_size], training=False)
-        if not isinstance(outputs, (list, tuple)):
-            outputs = [outputs]
-        chunks.append([np.asarray(value) for value in outputs])
-    result = {}
-    for i, name in enumerate(layer_names):
-        values = np.concatenate([chunk[i] for chunk in chunks])
-        result[name] = values[0] if single else values
-    return result
+    outputs = probe.predict(batch, batch_size=batch_size, verbose=0)
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    return {
+        name: (np.asarray(values)[0] if single else np.asarray(values))
+        for name, values in zip(layer_names, outputs, strict=True)
+    }

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 from .augmentation import alternating_flip_mask, augment_batch
-from .data import one_hot
+from .data import one_hot, scale_pixels, unit_pixels
 from .models import build_fast_model, patch_whitening_kernel
 from .notebook import no_retracing_warnings
 from .optimizers import BiasScaledSGD, TriangularSchedule
@@ -216,10 +216,7 @@ def seconds_per_image(model, images, labels, batch_size, steps=5, warmup=2):
 
     def batch(i):
         first = (i % batches) * batch_size
-        x = images[first:first + batch_size]
-        if x.dtype == np.uint8:
-            x = x.astype(np.float32) / np.float32(255)
-        return x, labels[first:first + batch_size]
+        return unit_pixels(images[first:first + batch_size]), labels[first:first + batch_size]
 
     with no_retracing_warnings():
         for i in range(warmup):
@@ -325,7 +322,7 @@ def build_model_for(config, x_train, num_classes=10):
     """The model `config` describes, with its whitening stem fitted to `x_train` (uint8)."""
     kernel = None
     if config.whitening:
-        sample = x_train[:5000].astype(np.float32) / np.float32(255.0)
+        sample = scale_pixels(x_train[:5000])
         kernel = patch_whitening_kernel(sample)
     return build_fast_model(
         widths=tuple(config.widths), num_classes=num_classes, input_shape=x_train.shape[1:],
@@ -444,7 +441,7 @@ def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
         epoch_targets = targets[order]
         loss_sum = correct_sum = 0.0
         for first in range(0, n, config.batch_size):
-            batch = images[first:first + config.batch_size].astype(np.float32) / np.float32(255)
+            batch = scale_pixels(images[first:first + config.batch_size])
             logs = model.train_on_batch(batch, epoch_targets[first:first + config.batch_size],
                                         return_dict=True)
             loss_sum += float(logs["loss"]) * len(batch)

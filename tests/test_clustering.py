@@ -349,7 +349,7 @@ def test_layer_features_flatten_a_convolution_output(tiny_model):
     [
         ("nope", r"`layer` must be one of the model's layer names \['conv', .*"
                  r"Received layer='nope'"),
-        (4, r"`layer` index should be in -4\.\.3 .* Received layer=4"),
+        (4, r"`layer` index must be in -4\.\.3 .* Received layer=4"),
         (-5, r"Received layer=-5"),
         (1.5, r"`layer` must be a layer name \(str\) or an index .* Received float"),
         (True, r"Received bool"),
@@ -446,7 +446,7 @@ def test_scores_and_mappings_reject_bad_ids(function, clusters, labels, match):
     "kwargs, match",
     [
         ({"n_clusters": 1}, r"`n_clusters`=1 is too small: the cluster ids go up to 1, so "
-                            r"n_clusters should be at least 2"),
+                            r"n_clusters must be at least 2"),
         ({"num_classes": 2}, r"`num_classes`=2 is too small: the class ids go up to 2"),
         ({"num_classes": 0}, r"`num_classes` must be an integer >= 1\. Received num_classes=0"),
     ],

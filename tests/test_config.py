@@ -18,7 +18,7 @@ def test_quick_mode_unset(monkeypatch):
 
 def test_quick_mode_rejects_unknown_values(monkeypatch):
     monkeypatch.setenv(QUICK_ENV, "sometimes")
-    with pytest.raises(ValueError, match=r"CIFAR_COURSE_QUICK should be one of .*'sometimes'"):
+    with pytest.raises(ValueError, match=r"CIFAR_COURSE_QUICK must be one of .*'sometimes'"):
         quick_mode()
 
 

@@ -90,9 +90,9 @@ def test_keras_cache_copy_is_found(small_cifar, monkeypatch, tmp_path):
 
 def test_missing_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("CIFAR10_DIR", str(tmp_path / "nowhere"))
-    with pytest.raises(CIFAR10NotFoundError, match=r"CIFAR10_DIR should name .*nowhere"):
+    with pytest.raises(CIFAR10NotFoundError, match=r"CIFAR10_DIR must name .*nowhere"):
         load_cifar10()
-    with pytest.raises(CIFAR10NotFoundError, match=r"data_dir should name .*elsewhere"):
+    with pytest.raises(CIFAR10NotFoundError, match=r"data_dir must name .*elsewhere"):
         load_cifar10(tmp_path / "elsewhere")
 
 
@@ -172,7 +172,7 @@ def test_labels_out_of_range(small_cifar):
 def test_label_count_mismatch(small_cifar):
     folder, _ = small_cifar
     _write_batch(folder / "data_batch_2", np.zeros((SMALL, 3072), np.uint8), [3] * 5)
-    with pytest.raises(CIFAR10FormatError, match=r"'labels' should be 12 ints"):
+    with pytest.raises(CIFAR10FormatError, match=r"'labels' must be 12 ints"):
         load_cifar10(folder)
 
 

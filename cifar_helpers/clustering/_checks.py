@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
+from ..data import scale_pixels
 
 
 def _check_images(images):
@@ -45,7 +46,7 @@ def _check_images(images):
 def _as_unit_float(images):
     """(N, H, W, C) images as float32 in [0, 1]."""
     if images.dtype == np.uint8:
-        return images.astype(np.float32) / np.float32(255.0)
+        return scale_pixels(images)
     return images.astype(np.float32, copy=False)
 
 
@@ -113,6 +114,6 @@ def _check_size(name, value, ids, role):
     if value < needed:
         raise ValueError(
             f"`{name}`={value} is too small: the {role} ids go up to {needed - 1}, so "
-            f"{name} should be at least {needed}."
+            f"{name} must be at least {needed}."
         )
     return value

@@ -202,8 +202,8 @@ def standardize(features):
 def layer_features(model, layer, images, batch_size=256):
     """Run `images` through a Keras model and return one layer's activations.
 
-    A new ``keras.Model(model.inputs, layer.output)`` shares the trained
-    weights and stops at `layer`; its outputs are computed in batches.
+    `cifar_helpers.predict.layer_outputs` reads the layer's output (a model
+    that shares the trained weights and stops at `layer`), in batches.
 
     Parameters
     ----------
@@ -215,7 +215,8 @@ def layer_features(model, layer, images, batch_size=256):
         the end: ``-3`` is the ``Dense(512)`` layer of the course's CNN, which
         ends ``Dense(512) → Dropout → Dense(10)``).
     images : (N, ...) ndarray
-        What the model takes as input (for the course's CNN, ``scale_pixels(x)``).
+        What the model takes as input: uint8 pixels (scaled here) or floats in
+        [0, 1] (for the course's CNN, ``scale_pixels(x)``).
     batch_size : int
         Images per ``predict`` batch.
 
@@ -241,7 +242,7 @@ def layer_features(model, layer, images, batch_size=256):
     >>> layer_features(model, "hidden", np.ones((1, 3)))
     array([[3., 3.]], dtype=float32)
     """
-    import keras  # only this function needs Keras
+    from ..predict import layer_outputs  # runs the model with Keras
 
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     names = [each.name for each in model.layers]
@@ -253,7 +254,7 @@ def layer_features(model, layer, images, batch_size=256):
     elif is_int(layer):
         if not -len(names) <= layer < len(names):
             raise ValueError(
-                f"`layer` index should be in {-len(names)}..{len(names) - 1} for a model "
+                f"`layer` index must be in {-len(names)}..{len(names) - 1} for a model "
                 f"with {len(names)} layers. Received layer={layer}."
             )
         chosen = model.layers[layer]
@@ -268,6 +269,5 @@ def layer_features(model, layer, images, batch_size=256):
             "`images` must be a non-empty batch of shape (N, ...). "
             f"Received shape {images.shape}."
         )
-    feature_model = keras.Model(model.inputs, chosen.output)
-    outputs = feature_model.predict(images, batch_size=batch_size, verbose=0)
+    outputs = layer_outputs(model, images, [chosen.name], batch_size=batch_size)[chosen.name]
     return np.asarray(outputs, dtype=np.float32).reshape(len(images), -1)

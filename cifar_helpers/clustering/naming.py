@@ -190,7 +190,7 @@ def apply_mapping(clusters, mapping):
     if clusters.max() >= len(mapping):
         raise ValueError(
             f"`mapping` has {len(mapping)} entries but `clusters` holds id {clusters.max()}: "
-            "it should have one entry per cluster."
+            "it must have one entry per cluster."
         )
     return mapping[clusters].astype(np.intp)
 
