@@ -1,8 +1,8 @@
-"""Time notebook 10's three clustering runs on the CIFAR-10 test images.
+"""Time notebook 11's three clustering runs on the CIFAR-10 test images.
 
 For raw pixels, the hand-made feature and the CNN's Dense(512) features, print the
 seconds for the features and for k-means (k = 10, n_init = 3), and the purity and
-matched accuracy. Notebook 10's target is under 3 minutes in all on 2 CPU cores.
+matched accuracy. Notebook 11's target is under 3 minutes in all on 2 CPU cores.
 
 Usage::
 

@@ -29,7 +29,7 @@ TTA), not loading the data (0.3-2 s).
 Before a fast recipe, the seed recipe's epoch time is measured in the same run
 (``--seed-batches`` batches of 32, scaled to a 50,000-image epoch), so the two
 can be compared on the same machine at the same moment. ``--record FILE``
-appends the result as one JSON line (notebook 11 reads
+appends the result as one JSON line (notebook 12 reads
 ``benchmarks/results/train_speed.jsonl``). The last line printed is the result.
 """
 

@@ -1,6 +1,6 @@
 """Data augmentation that is fast on a CPU: whole batches at once, NumPy only.
 
-The fast recipes (notebook 11, ``benchmarks/train_speed.py``) show the network a
+The fast recipes (notebook 12, ``benchmarks/train_speed.py``) show the network a
 slightly different copy of every training image in every epoch:
 
 - `random_crop`: pad each image by a few pixels (reflecting the border) and cut a

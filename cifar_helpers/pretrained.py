@@ -1,6 +1,6 @@
 """The seed model for dashboards and later lessons: the trained one, or a quick stand-in.
 
-`load_or_train_seed_model` loads the model notebook 08 (or ``cifar-course
+`load_or_train_seed_model` loads the model notebook 09 (or ``cifar-course
 train``) saved. When there is none yet, it trains a small stand-in
 (`train_quick_seed_model`: 100 images per class, one epoch, about 30 s on a
 laptop CPU) so that a dashboard always opens. The stand-in guesses little
@@ -89,6 +89,6 @@ def load_or_train_seed_model(path=None, verbose=True):
         print(
             f"No trained model at models/{path.name}: using a quick stand-in "
             f"(models/{quick_path.name}, {QUICK_PER_CLASS} images per class, "
-            f"{QUICK_EPOCHS} epoch). Run notebook 08 or `cifar-course train` for the real model."
+            f"{QUICK_EPOCHS} epoch). Run notebook 09 or `cifar-course train` for the real model."
         )
     return model

@@ -154,7 +154,7 @@ CONFIGS = {
 
 
 def ladder_configs(widths=(16, 64, 64), epochs=4):
-    """Notebook 11's ladder: one recipe per idea, each adding one change to the last.
+    """Notebook 12's ladder: one recipe per idea, each adding one change to the last.
 
     Every rung trains the same small network for the same number of epochs, so
     what changes from one rung to the next is the idea named in its label.

@@ -95,7 +95,7 @@ def load_model(path):
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No model file at '{path}'. Train one first (notebook 08 or "
+        raise FileNotFoundError(f"No model file at '{path}'. Train one first (notebook 09 or "
                                 "`cifar-course train --out ...`).")
     if path.suffix != ".keras" or not zipfile.is_zipfile(path):
         raise ValueError(

@@ -219,7 +219,7 @@ def test_load_or_train_trains_a_stand_in_once(cifar10_dir, tmp_path, monkeypatch
     message = capsys.readouterr().out
     assert message.count("\n") == 1
     assert "No trained model at models/seed_cnn.keras" in message
-    assert "notebook 08" in message and "cifar-course train" in message
+    assert "notebook 09" in message and "cifar-course train" in message
     quick_path = tmp_path / "models" / "seed_cnn_quick.keras"
     assert quick_path.is_file() and not (tmp_path / "models" / "seed_cnn.keras").exists()
     assert stand_in.count_params() == SEED_PARAMETERS
