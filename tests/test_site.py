@@ -1,14 +1,14 @@
 """The course website (``tools/build_site.py``), built once and read in headless Chromium.
 
-The site is built from the stored notebooks into pytest's temporary folder (about 10 s),
-served by ``http.server`` on a loopback port, and every notebook page is opened: its
-images have loaded, its math is typeset by the site's own MathJax (no raw ``$$``,
-``\\frac`` or ``\\sum`` left in the prose), each widget output is replaced by the note
-that points to the instructor section, the "download this notebook" link serves the
-original ``.ipynb``, every link inside the page leads to a file and section that exist,
-and no request fails or goes to another host than 127.0.0.1. The search box, used on the
-strides page, finds "stride". Screenshots of a lesson page and of the search results
-(1280 × 800) go to pytest's temporary folder, and also to the folder named by
+The site is built once, from a snapshot of the stored notebooks, into pytest's temporary
+folder (about 5 s on 2 cores), served by ``http.server`` on a loopback port, and every
+notebook page is opened: its images have loaded, its math is typeset by the site's own
+MathJax (no raw ``$$``, ``\\frac`` or ``\\sum`` left in the prose), each widget output is
+replaced by the note that points to the instructor section, the "download this notebook"
+link serves the original ``.ipynb``, every link inside the page leads to a file and section
+that exist, and no request fails or goes to another host than 127.0.0.1. The search box,
+used on the strides page, finds "stride". Screenshots of a lesson page and of the search
+results (1280 × 800) go to pytest's temporary folder, and also to the folder named by
 ``SITE_SCREENSHOT_DIR`` when it is set.
 
 The browser tests need Debian's ``chromium``: without it they are skipped, except on CI
@@ -55,7 +55,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*Check CHANGES for Sphinx API m
 
 STRIDES = NOTEBOOKS_DIR / "04_strides_and_padding.ipynb"
 VIEWPORT = {"width": 1280, "height": 800}
-WIDGET_NOTE = "Interactive: run this notebook in JupyterLab or Voilà"
+WIDGET_NOTE = build_site.WIDGET_NOTE_TEXT
 RAW_TEX = ("$$", "\\frac", "\\sum", "\\(", "\\[")
 
 
@@ -69,13 +69,25 @@ def _require(module, what):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The site, built once for this module from the committed notebooks."""
+def notebooks(tmp_path_factory):
+    """A snapshot of the notebooks that get a page: what the site is built from and compared
+    with, even if someone saves a notebook while the tests run."""
+    folder = tmp_path_factory.mktemp("course-notebooks") / "notebooks"
+    for path in PAGES:
+        target = folder / path.relative_to(NOTEBOOKS_DIR)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, notebooks):
+    """The site, built once for this module from the notebooks' snapshot."""
     for module in ("sphinx", "myst_nb", "sphinx_book_theme"):
         _require(module, module)
     outdir = tmp_path_factory.mktemp("course-site") / "site"
     start = time.perf_counter()
-    build_site.build_site(outdir)
+    build_site.build_site(outdir, notebooks_dir=notebooks)
     print(f"site built in {time.perf_counter() - start:.1f} s: "
           f"{build_site.folder_size(outdir) / 2**20:.1f} MiB in {outdir}")
     return outdir
@@ -263,7 +275,7 @@ def save_screenshot(page, tmp_path, name):
 
 
 # -- the built site ----------------------------------------------------------------------------
-def test_site_files(site):
+def test_site_files(site, notebooks):
     assert (site / "index.html").is_file() and (site / "search.html").is_file()
     assert (site / "searchindex.js").is_file() and (site / "credits.html").is_file()
     assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
@@ -271,7 +283,8 @@ def test_site_files(site):
     for notebook, page in PAGES.items():
         assert (site / page).is_file(), page
         copy = site / Path(page).with_suffix(".ipynb")
-        assert copy.read_bytes() == notebook.read_bytes(), f"{copy} is not the notebook"
+        source = notebooks / notebook.relative_to(NOTEBOOKS_DIR)
+        assert copy.read_bytes() == source.read_bytes(), f"{copy} is not the notebook"
     assert build_site.find_external_loads(site) == []
     html = (site / PAGES[STRIDES]).read_text(encoding="utf-8")
     assert "NBVAL_IGNORE_OUTPUT" not in html
@@ -279,12 +292,13 @@ def test_site_files(site):
 
 
 @pytest.mark.parametrize("notebook", list(PAGES), ids=lambda path: path.stem)
-def test_notebook_page(notebook, site, open_page, tmp_path):
+def test_notebook_page(notebook, notebooks, site, open_page, tmp_path):
     page, log = open_page(PAGES[notebook])
-    title = build_site.notebook_title(json.loads(notebook.read_text(encoding="utf-8")))
+    source = notebooks / notebook.relative_to(NOTEBOOKS_DIR)
+    title = build_site.notebook_title(json.loads(source.read_text(encoding="utf-8")))
     assert page.title().startswith(re.sub(r"[`*]", "", title)), page.title()
 
-    images, widgets = stored_counts(notebook)
+    images, widgets = stored_counts(source)
     check_images(page, images)
     math = check_math(page)
     notes = page.locator(".widget-note")
@@ -297,7 +311,7 @@ def test_notebook_page(notebook, site, open_page, tmp_path):
     download = page.locator(".download-notebook a")
     assert download.count() == 1
     response = page.request.get(download.evaluate("a => a.href"))
-    assert response.ok and response.body() == notebook.read_bytes()
+    assert response.ok and response.body() == source.read_bytes()
 
     assert page.locator("a.left-prev, a.right-next").count() >= 1, "no previous/next links"
     toc = page.eval_on_selector_all(".bd-docs-nav a[href]", "links => links.map(a => a.href)")

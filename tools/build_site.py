@@ -68,6 +68,7 @@ LINK_ALIASES = {
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE_TEXT = "Interactive: run this notebook in JupyterLab or Voilà"
 NBVAL_MARKER = re.compile(r"^#\s*NBVAL_\w+[^\n]*\n?")
 
 # MathJax 3: the combined TeX-to-CommonHTML component and what it loads at run time (TeX
@@ -343,7 +344,7 @@ def prepare_notebook(notebook, doc_path, known):
                 if WIDGET_VIEW_MIME in data:
                     output["data"] = {
                         "text/html": widget_note(doc_dir),
-                        "text/plain": "Interactive: run this notebook in JupyterLab or Voilà",
+                        "text/plain": WIDGET_NOTE_TEXT,
                     }
     return notebook, dropped
 
