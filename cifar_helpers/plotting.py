@@ -15,6 +15,7 @@ import numpy as np
 from .data import CLASS_NAMES
 
 __all__ = [
+    "overlay_heatmap",
     "plot_confusion_matrix",
     "plot_feature_maps",
     "plot_first_layer_filters",
@@ -22,7 +23,9 @@ __all__ = [
     "plot_learning_curves",
     "plot_misclassified",
     "plot_number_grid",
+    "plot_grad_cam",
     "plot_per_class_accuracy",
+    "plot_reliability_diagram",
     "plot_top_k",
 ]
 
@@ -530,4 +533,119 @@ def plot_number_grid(values, title="", windows=(), texts=None, shade=None, cmap=
     ax.set_xticks(range(values.shape[1]))
     ax.set_yticks(range(values.shape[0]))
     ax.set_title(title)
+    return ax
+
+
+def overlay_heatmap(image, heatmap, alpha=0.5, cmap="jet"):
+    """Lay a heatmap in [0, 1] over an image, as one RGB uint8 picture.
+
+    The heatmap is stretched to the image's size (each of its cells becomes a
+    block of pixels, so nothing is invented between them), coloured with
+    `cmap`, and blended: ``(1 - alpha * h) * image + alpha * h * colour``, so
+    places where the heatmap is 0 show the image unchanged.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 ndarray
+    heatmap : (h, w) array_like
+        Values in [0, 1]; H and W must be multiples of h and w.
+    alpha : float
+        How strongly the heatmap covers the image where it is 1.
+    cmap : str
+        A Matplotlib colormap name.
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+
+    Examples
+    --------
+    >>> image = np.full((4, 4, 3), 100, dtype=np.uint8)
+    >>> out = overlay_heatmap(image, [[0.0, 0.0], [0.0, 1.0]], alpha=0.5)
+    >>> out[0, 0].tolist(), bool((out[3, 3] != 100).any())
+    ([100, 100, 100], True)
+    """
+    import matplotlib
+
+    image = np.asarray(image)
+    heatmap = np.asarray(heatmap, dtype=np.float64)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(f"`image` must be an (H, W, 3) uint8 array. Received dtype "
+                         f"{image.dtype}, shape {image.shape}.")
+    if heatmap.ndim != 2 or heatmap.size == 0 or image.shape[0] % heatmap.shape[0] \
+            or image.shape[1] % heatmap.shape[1]:
+        raise ValueError(f"`heatmap` must be 2-D, with a size that divides the image's "
+                         f"{image.shape[:2]}. Received shape {heatmap.shape}.")
+    if not np.isfinite(heatmap).all() or heatmap.min() < 0 or heatmap.max() > 1:
+        raise ValueError("`heatmap` must hold finite values in [0, 1] (grad_cam's output).")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"`alpha` must lie in [0, 1]. Received alpha={alpha!r}.")
+    rows, cols = image.shape[0] // heatmap.shape[0], image.shape[1] // heatmap.shape[1]
+    stretched = np.kron(heatmap, np.ones((rows, cols)))[..., np.newaxis]
+    colour = matplotlib.colormaps[cmap](stretched[..., 0])[..., :3] * 255.0
+    weight = alpha * stretched
+    blended = (1.0 - weight) * image + weight * colour
+    return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+
+
+def plot_grad_cam(image, heatmap, ax=None, title=None, alpha=0.5):
+    """Show `overlay_heatmap(image, heatmap)` on `ax` (a new one if None); returns `ax`.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 ndarray
+    heatmap : (h, w) array_like in [0, 1]
+        E.g. `cifar_helpers.interpret.grad_cam`'s output.
+    ax : matplotlib Axes, optional
+    title : str, optional
+    alpha : float
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _new_axes(ax, (3, 3))
+    ax.imshow(overlay_heatmap(image, heatmap, alpha=alpha), interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def plot_reliability_diagram(bins, ax=None, title=None):
+    """A reliability diagram: accuracy against confidence, bin by bin.
+
+    Bars show each bin's accuracy; the diagonal is perfect calibration, and
+    the red part of a bar is the gap to it. Bins without predictions are left
+    empty.
+
+    Parameters
+    ----------
+    bins : cifar_helpers.calibration.ReliabilityBins
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _new_axes(ax, (4, 4))
+    edges = np.asarray(bins.edges)
+    widths = np.diff(edges)
+    filled = np.asarray(bins.counts) > 0
+    accuracy = np.where(filled, bins.accuracy, 0.0)
+    confidence = np.where(filled, bins.confidence, 0.0)
+    ax.bar(edges[:-1], accuracy, width=widths, align="edge", edgecolor="black",
+           color="tab:blue", label="accuracy")
+    ax.bar(edges[:-1], confidence - accuracy, bottom=accuracy, width=widths, align="edge",
+           edgecolor="tab:red", color="tab:red", alpha=0.3, label="gap to confidence")
+    ax.plot([0, 1], [0, 1], "k--", linewidth=1, label="perfectly calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (top-class probability)")
+    ax.set_ylabel("accuracy")
+    ax.legend(loc="upper left", fontsize=8)
+    if title:
+        ax.set_title(title)
     return ax

@@ -253,3 +253,52 @@ def test_plot_number_grid_needs_a_2d_array(values):
 
     with pytest.raises(ValueError, match=r"non-empty 2-D array. Received shape"):
         plot_number_grid(values)
+
+
+# --- Grad-CAM overlay and reliability diagram ------------------------------------------------
+
+
+def test_overlay_heatmap_keeps_the_image_where_the_heatmap_is_zero():
+    from cifar_helpers.plotting import overlay_heatmap
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    heatmap = np.zeros((4, 4))
+    heatmap[1, 2] = 1.0
+    out = overlay_heatmap(image, heatmap, alpha=1.0)
+    hot = np.zeros((8, 8), dtype=bool)
+    hot[2:4, 4:6] = True  # cell (1, 2) covers a 2x2 block of pixels
+    np.testing.assert_array_equal(out[~hot], image[~hot])
+    import matplotlib
+
+    colour = np.rint(np.asarray(matplotlib.colormaps["jet"](1.0)[:3]) * 255)
+    np.testing.assert_array_equal(out[hot], np.tile(colour, (4, 1)))
+
+
+@pytest.mark.parametrize(
+    "image, heatmap, match",
+    [
+        (np.zeros((8, 8, 3)), np.zeros((4, 4)), r"`image` must be an \(H, W, 3\) uint8"),
+        (np.zeros((8, 8, 3), np.uint8), np.zeros((3, 3)), r"divides the image's \(8, 8\)"),
+        (np.zeros((8, 8, 3), np.uint8), np.full((4, 4), 2.0), r"finite values in \[0, 1\]"),
+    ],
+)
+def test_overlay_heatmap_errors(image, heatmap, match):
+    from cifar_helpers.plotting import overlay_heatmap
+
+    with pytest.raises(ValueError, match=match):
+        overlay_heatmap(image, heatmap)
+
+
+def test_plot_grad_cam_and_reliability_diagram_draw():
+    from cifar_helpers.calibration import reliability_bins
+    from cifar_helpers.plotting import plot_grad_cam, plot_reliability_diagram
+
+    ax = plot_grad_cam(np.zeros((8, 8, 3), np.uint8), np.eye(4), title="cat")
+    assert ax.get_title() == "cat" and len(ax.images) == 1
+    p = np.array([[0.9, 0.1]] * 4 + [[0.35, 0.65]] * 2)
+    bins = reliability_bins(p, [0, 0, 0, 1, 1, 0], bins=5)
+    ax = plot_reliability_diagram(bins)
+    heights = [patch.get_height() for patch in ax.patches[:5]]
+    np.testing.assert_allclose(heights, [0, 0, 0, 0.5, 0.75])
+    plt.close("all")
