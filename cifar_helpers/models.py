@@ -4,8 +4,9 @@
 compiles it the tutorial's way. The tutorial was written for Keras 2, whose
 ``SGD(lr=0.01, decay=0.01 / 25)`` shrank the learning rate after every batch
 (not every epoch); `cifar_helpers.optimizers.keras2_decay_schedule` is the same
-rule in Keras 3. By default the dense layers, constraints and optimizer are
-`cifar_helpers.speedups`' faster drop-in subclasses of Keras' classes.
+rule in Keras 3. The network is built from Keras' own classes, so a saved
+model loads with plain ``keras.saving.load_model``; ``speedups=True`` swaps in
+`cifar_helpers.speedups`' faster drop-in subclasses (for the benchmarks).
 
 `build_fast_model` is the fast recipes' network (`cifar_helpers.recipes`), with
 its patch-whitening first layer (`patch_whitening_kernel`).
@@ -50,7 +51,7 @@ def build_seed_model(
     jit_compile=False,
     compile=True,
     dtype_policy=None,
-    speedups=True,
+    speedups=False,
 ):
     """The source tutorial's CNN, layer for layer, compiled the tutorial's way.
 
@@ -81,9 +82,13 @@ def build_seed_model(
         AMX), slower on others; its rounding changes the numbers slightly.
         The default is float32, as the tutorial.
     speedups : bool
-        True (default) uses `cifar_helpers.speedups`' drop-in classes for the
-        dense layers, the max-norm constraints and SGD: the same numbers, about
-        20% faster on a CPU. False builds the network from Keras' own classes.
+        False (default) builds the network from Keras' own classes, as the
+        lessons teach it. True uses `cifar_helpers.speedups`' drop-in classes
+        for the dense layers, the max-norm constraints and SGD: the same
+        numbers, with about 18% less CPU time per step on the course machines
+        (``benchmarks/README.md``); a model saved with them needs
+        ``import cifar_helpers.speedups`` (or `cifar_helpers.saving.load_model`)
+        to load.
 
     Returns
     -------
@@ -105,11 +110,12 @@ def build_seed_model(
     >>> [layer.__class__.__name__ for layer in model.layers][:4]
     ['Conv2D', 'Dropout', 'Conv2D', 'MaxPooling2D']
 
-    The dense layers, the max-norm constraints and the optimizer are the Keras
-    classes' drop-in, faster-on-CPU versions from `cifar_helpers.speedups`:
+    Keras' own classes throughout, unless the speed-ups are asked for:
 
     >>> model.layers[5].__class__.__name__, model.optimizer.__class__.__name__
-    ('FastDense', 'FusedSGD')
+    ('Dense', 'SGD')
+    >>> build_seed_model(speedups=True).optimizer.__class__.__name__
+    'FusedSGD'
     """
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(

@@ -163,7 +163,7 @@ def test_seed_model_trains_the_same_with_and_without_speedups():
         np.testing.assert_allclose(fast, plain, rtol=1e-4, atol=1e-5)
     # Training moved the weights (the comparison above is not between two copies of the start).
     keras.utils.set_random_seed(3)
-    untrained = build_seed_model().get_weights()
+    untrained = build_seed_model(speedups=True).get_weights()
     assert not np.allclose(untrained[0], weights[1][0])
 
 
@@ -171,7 +171,7 @@ def test_saved_seed_model_loads_with_its_classes(tmp_path):
     from cifar_helpers.saving import load_model
 
     keras.utils.set_random_seed(0)
-    model = build_seed_model()
+    model = build_seed_model(speedups=True)
     path = tmp_path / "seed.keras"
     model.save(path)
     loaded = load_model(path)
