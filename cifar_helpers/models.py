@@ -52,6 +52,7 @@ def build_seed_model(
     compile=True,
     dtype_policy=None,
     speedups=False,
+    dropout=True,
 ):
     """The source tutorial's CNN, layer for layer, compiled the tutorial's way.
 
@@ -89,6 +90,10 @@ def build_seed_model(
         (``benchmarks/README.md``); a model saved with them needs
         ``import cifar_helpers.speedups`` (or `cifar_helpers.saving.load_model`)
         to load.
+    dropout : bool
+        False sets both dropout rates to 0 (the layers stay, doing nothing):
+        the same network without its regulariser, to measure what dropout
+        does (``benchmarks/dropout_gap.py``).
 
     Returns
     -------
@@ -148,13 +153,13 @@ def build_seed_model(
             keras.Input(shape=shape, name="image"),
             layers.Conv2D(32, (3, 3), padding="same", activation="relu",
                           kernel_constraint=MaxNorm(3), name="conv1", **policy),
-            layers.Dropout(0.2, name="dropout1", **policy),
+            layers.Dropout(0.2 if dropout else 0.0, name="dropout1", **policy),
             layers.Conv2D(32, (3, 3), padding="same", activation="relu",
                           kernel_constraint=MaxNorm(3), name="conv2", **policy),
             layers.MaxPooling2D(pool_size=(2, 2), name="pool", **policy),
             layers.Flatten(name="flatten", **policy),
             Dense(512, activation="relu", kernel_constraint=MaxNorm(3), name="dense", **policy),
-            layers.Dropout(0.5, name="dropout2", **policy),
+            layers.Dropout(0.5 if dropout else 0.0, name="dropout2", **policy),
             Dense(num_classes, activation="softmax", name="output", dtype="float32"),
         ],
         name="seed_cnn",
