@@ -1,4 +1,8 @@
-"""Answer checks for the exercises of notebook 08 (how a CNN learns).
+"""Answer checks for the lessons' exercises: right or wrong, never the answer itself.
+
+`check_answer` compares any answer with the value it should have (computed by
+the lesson's own helpers, never printed). The ``check_*`` functions below it
+are notebook 08's exercises (how a CNN learns), with hints for common slips.
 
 Each ``check_*`` function takes a student's answer and returns a `Verdict`: it
 shows as ``Correct!`` or as ``Not yet: <a hint>``, and is truthy only when the
@@ -22,6 +26,7 @@ import math
 import numpy as np
 
 __all__ = [
+    "check_answer",
     "CONV_GRAD_OUTPUT",
     "CONV_INPUT",
     "DROPOUT_RATE",
@@ -160,6 +165,59 @@ def _as_number(answer, what="the answer"):
 
 def _close(value, expected, tolerance):
     return bool(np.all(np.abs(np.asarray(value) - np.asarray(expected)) <= tolerance))
+
+
+def check_answer(answer, expected, rtol=1e-3, atol=1e-6, hint=None):
+    """Say whether `answer` equals `expected` (numbers, arrays or text), without showing it.
+
+    Parameters
+    ----------
+    answer : number, str, sequence or ndarray
+        The student's answer; ``...`` or None means "not filled in yet".
+    expected : number, str, sequence or ndarray
+        The right answer.
+    rtol, atol : float
+        Numbers count as equal within ``atol + rtol * |expected|``.
+    hint : str, optional
+        What to say when the answer has the right form but the wrong value.
+
+    Returns
+    -------
+    Verdict
+        ``Correct!``, ``Not yet: <hint>``, or the fill-in reminder. The hint
+        may name the expected shape or type, never the expected values.
+
+    Examples
+    --------
+    >>> check_answer(..., 0.25)
+    Fill in your answer (replace the ...), then run this cell again.
+    >>> check_answer(0.25, 1 / 4)
+    Correct!
+    >>> check_answer([1, 2], np.array([[1, 2], [3, 4]]))
+    Not yet: the answer must have shape (2, 2). Received shape (2,).
+    >>> check_answer(0.3, 0.25)
+    Not yet: not this value; check your working.
+    >>> check_answer("Cat", "cat")
+    Correct!
+    """
+    if _unfilled(answer):
+        return Verdict(False, FILL_IN)
+    wrong = _not_yet(hint or "not this value; check your working.")
+    if isinstance(expected, str):
+        if not isinstance(answer, str):
+            return _not_yet("the answer is a word, in quotes, e.g. \"bird\".")
+        return _RIGHT if answer.strip().lower() == expected.strip().lower() else wrong
+    expected = np.asarray(expected, dtype=float)
+    try:
+        value = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return _not_yet(f"the answer must be numbers, shape {expected.shape}.")
+    if value.shape != expected.shape:
+        return _not_yet(f"the answer must have shape {expected.shape}. "
+                        f"Received shape {value.shape}.")
+    if not np.all(np.isfinite(value)):
+        return _not_yet("the answer must hold finite numbers (no nan or inf).")
+    return _RIGHT if np.allclose(value, expected, rtol=rtol, atol=atol) else wrong
 
 
 # -- the exercises ---------------------------------------------------------------------------------

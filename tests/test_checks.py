@@ -94,7 +94,7 @@ def _digits(answer):
 
 
 def test_every_check_is_tested():
-    assert set(NAMES) == {name for name in checks.__all__ if name.startswith("check_")}
+    assert set(NAMES) == {name for name in checks.__all__ if name.startswith("check_") and name != "check_answer"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -171,3 +171,41 @@ def test_exercise_data_is_read_only_tuples():
     for value in (SOFTMAX_LOGITS, MAX_POOL_INPUT, MAX_POOL_GRAD_OUTPUT, CONV_INPUT,
                   CONV_GRAD_OUTPUT, QUADRATIC_LOSS):
         assert isinstance(value, tuple)
+
+
+# --- check_answer: the generic check of every lesson ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [(0.25, 1 / 4), ([[1, 2], [3, 4]], np.array([[1.0, 2.0], [3.0, 4.0]])), ("Bird ", "bird"),
+     (np.float32(0.0024242), 0.01 / (1 + 0.0004 * 5 * 1563))],
+)
+def test_check_answer_accepts_the_right_answer(answer, expected):
+    from cifar_helpers.checks import check_answer
+
+    verdict = check_answer(answer, expected)
+    assert verdict and repr(verdict) == "Correct!"
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [(0.3, 0.25), ([[1, 2], [3, 5]], [[1, 2], [3, 4]]), ("cat", "dog"), (2, "dog"),
+     (0.5, 0.0024242),
+     ("two", 2.0), ([1, 2], [[1, 2]]), (float("nan"), 1.0), (None, 1.0), (..., 1.0),
+     ([1, ...], [1, 2])],
+)
+def test_check_answer_rejects_a_wrong_answer_without_revealing_it(answer, expected):
+    from cifar_helpers.checks import check_answer
+
+    verdict = check_answer(answer, expected)
+    assert not verdict
+    message = repr(verdict)
+    assert message.startswith(("Not yet:", "Fill in"))
+    if isinstance(expected, str):
+        assert expected not in message
+    elif np.ndim(expected) == 0:
+        assert f"{float(expected):g}" not in message
+    else:
+        assert str(np.asarray(expected, dtype=float)) not in message
+        assert str(np.asarray(expected).tolist()) not in message
