@@ -94,7 +94,7 @@ def _digits(answer):
 
 
 def test_every_check_is_tested():
-    lesson_checks = {name for name in checks.__all__ if name.startswith("check_")} - {"check_answer"}
+    lesson_checks = {n for n in checks.__all__ if n.startswith("check_")} - {"check_answer"}
     assert set(NAMES) == lesson_checks
 
 
