@@ -13,13 +13,20 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "MAX_OUTPUT_BYTES",
     "as_float_array",
     "as_real_array",
     "check_choice",
     "check_int",
+    "check_output_size",
     "int_pair",
     "is_int",
 ]
+
+#: The largest array (in bytes) a NumPy helper of the course agrees to allocate: 2 GiB.
+#: Larger requests (``padding=26000``, a 300,000-filter kernel…) are refused at once
+#: with their size, instead of filling a laptop's memory or dying in a MemoryError.
+MAX_OUTPUT_BYTES = 2 * 1024**3
 
 
 def is_int(value):
@@ -185,3 +192,48 @@ def as_float_array(value, name="x"):
             f"value(s) in an array of shape {array.shape}."
         )
     return array
+
+
+def check_output_size(shape, itemsize, name):
+    """Refuse to allocate an array of `shape` and `itemsize` bytes beyond `MAX_OUTPUT_BYTES`.
+
+    The size is computed with Python integers (no overflow), before anything
+    is allocated, so a huge request costs nothing.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape of the array about to be made.
+    itemsize : int
+        Bytes per value (8 for float64).
+    name : str
+        What the array is, for the message (e.g. ``"conv2d's output"``).
+
+    Returns
+    -------
+    int
+        The array's size in bytes.
+
+    Examples
+    --------
+    >>> check_output_size((32, 32, 3), 8, "output")
+    24576
+    >>> check_output_size((52032, 52032, 1), 8, "conv2d's padded image")
+    Traceback (most recent call last):
+    ...
+    ValueError: `conv2d's padded image` must fit in 2.1 GB (MAX_OUTPUT_BYTES). Received a
+    request for shape (52032, 52032, 1) of 8-byte values: 21.7 GB.
+    """
+    size = int(itemsize)
+    for length in shape:
+        size *= int(length)
+    if size > MAX_OUTPUT_BYTES:
+        shape_text = "(" + ", ".join(str(int(length)) for length in shape) + (
+            ",)" if len(shape) == 1 else ")"
+        )
+        raise ValueError(
+            f"`{name}` must fit in {MAX_OUTPUT_BYTES / 1e9:.1f} GB (MAX_OUTPUT_BYTES). "
+            f"Received a request for shape {shape_text} of {int(itemsize)}-byte values: "
+            f"{size / 1e9:.1f} GB."
+        )
+    return size

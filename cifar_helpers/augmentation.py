@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import check_output_size
+
 __all__ = [
     "alternating_flip_mask",
     "augment_batch",
@@ -52,6 +54,14 @@ def _check_pad(pad, images):
             f"`pad` must be smaller than the image side ({min(images.shape[1:3])}) "
             f"for reflect padding. Received pad={pad}."
         )
+    _check_padded(images, pad, pad, "random_crop")
+
+
+def _check_padded(images, pad_rows, pad_cols, function):
+    """Refuse a padded copy larger than MAX_OUTPUT_BYTES before making it."""
+    n, height, width, channels = images.shape
+    shape = (n, height + 2 * pad_rows, width + 2 * pad_cols, channels)
+    check_output_size(shape, images.dtype.itemsize, f"{function}'s padded batch")
 
 
 def _generator(seed):
@@ -99,6 +109,7 @@ def shift_images(images, dy, dx, mode="reflect"):
             f"Received dy={dy}, dx={dx}."
         )
     pad_y, pad_x = abs(dy), abs(dx)
+    _check_padded(images, pad_y, pad_x, "shift_images")
     padded = np.pad(images, ((0, 0), (pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode=mode)
     top, left = pad_y - dy, pad_x - dx
     return padded[:, top:top + height, left:left + width, :].copy()
@@ -173,6 +184,7 @@ def random_flip(images, seed=None, mask=None):
             f"`mask` must be a bool array of shape ({len(images)},), one per image. "
             f"Received dtype {mask.dtype}, shape {mask.shape}."
         )
+    check_output_size(images.shape, images.dtype.itemsize, "random_flip's result")
     out = images.copy()
     out[mask] = images[mask][:, :, ::-1, :]
     return out

@@ -28,7 +28,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import as_real_array, check_choice, int_pair
+from ._validation import as_real_array, check_choice, check_output_size, int_pair
 from .pooling import MODES as POOL_MODES
 from .windows import PADDING_MODES, output_size, pad_amounts, window_positions
 
@@ -346,12 +346,14 @@ def pool2d_backward(x, grad_output, pool_size=2, strides=None, padding="valid", 
             "padding='valid'. Use a smaller pool_size or padding='same'."
         )
     out_shape = output_size((rows, cols), pool, steps, padding)
-    grad = _grad_output(grad_output, out_shape + x.shape[2:], "pooling")
-    grad = grad.reshape(*out_shape, -1)  # (H', W', C)
     x3 = x.reshape(rows, cols, -1)
     (top, bottom), (left, right) = pad_amounts((rows, cols), pool, steps, padding)
     pads = ((top, bottom), (left, right), (0, 0))
-    grad_padded = np.zeros((rows + top + bottom, cols + left + right, x3.shape[2]))
+    padded_shape = (rows + top + bottom, cols + left + right, x3.shape[2])
+    check_output_size(padded_shape, 8, "pool2d_backward's padded gradient")
+    grad = _grad_output(grad_output, out_shape + x.shape[2:], "pooling")
+    grad = grad.reshape(*out_shape, -1)  # (H', W', C)
+    grad_padded = np.zeros(padded_shape)
 
     def tap(array, i, j):
         return _tap(array, i, j, steps, out_shape)
@@ -393,9 +395,12 @@ def _prepare_conv(x, kernel, grad_output, strides, padding):
         )
     steps = int_pair(strides, "strides")
     out_shape = output_size(x3.shape[:2], kernel4.shape[:2], steps, padding)
+    pads = pad_amounts(x3.shape, kernel4.shape[:2], steps, padding)
+    (top, bottom), (left, right) = pads
+    shape = (x3.shape[0] + top + bottom, x3.shape[1] + left + right, x3.shape[2])
+    check_output_size(shape, 8, "conv2d_backward's padded input")
     expected = out_shape + ((kernel4.shape[3],) if kernel.ndim == 4 else ())
     grad = _grad_output(grad_output, expected, "convolution's").reshape(*out_shape, -1)
-    pads = pad_amounts(x3.shape, kernel4.shape[:2], steps, padding)
     padded = np.pad(x3, pads + ((0, 0),))
     return x, kernel, padded, kernel4, grad, steps, pads
 

@@ -7,16 +7,22 @@ Examples (from a terminal, with ``CIFAR10_DIR`` pointing at ``cifar-10-batches-p
     cifar-course evaluate model.keras
     cifar-course predict model.keras truck.jpg cat.png
 
-``train`` prints one line per epoch and the final test accuracy. It backs up its
-state after every epoch next to the output (``<out>.backup/``): if it is
-interrupted, run the same command again and it resumes where it stopped.
-Errors (a missing model file, a file that is not a model, an unreadable photo)
-print one line to stderr and exit with status 1 (2 for bad arguments).
+``train`` checks that it can write ``--out`` before it loads anything, prints
+one line per epoch and the final test accuracy. It backs up its state after
+every epoch next to the output (``<out>.backup/``): if it is interrupted (even
+killed), run the same command again and it resumes where it stopped, with the
+result an uninterrupted run would give; ``--restart`` discards the backup. The
+backup is deleted only once the model is saved; if saving fails, the model
+goes to a rescue file beside the backup and the error names both.
+Errors (a missing model file, a file that is not a model, an unreadable photo…)
+print one line, ``cifar-course <command>: error: ...``, to stderr and exit with
+status 1 (2 for bad arguments).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -53,6 +59,8 @@ def _parser():
                             "choice), a 10%% split of the training images, or nothing")
     train.add_argument("--data-dir", default=None,
                        help="cifar-10-batches-py folder (default: $CIFAR10_DIR)")
+    train.add_argument("--restart", action="store_true",
+                       help="discard the backup of an interrupted run and start from epoch 1")
     train.add_argument("--mixed-precision", action="store_true",
                        help="compute in bfloat16 (faster on CPUs with native bfloat16, such as "
                             "AVX512-BF16 or AMX; slower on others)")
@@ -71,6 +79,15 @@ def _parser():
     return parser
 
 
+def _start_tensorflow():
+    """Every command uses Keras: start TensorFlow fast and quiet."""
+    from .environment import enable_onednn
+    from .notebook import quiet_tensorflow
+
+    enable_onednn()  # TensorFlow's fast CPU kernels, before TensorFlow is imported
+    return quiet_tensorflow()  # keep TensorFlow's C++ start-up log off stderr
+
+
 def _load_data(data_dir, quick):
     from .data import load_cifar10, one_hot, subset_per_class
 
@@ -84,28 +101,49 @@ def _load_data(data_dir, quick):
 def _accuracy(model, x_test, y_test):
     import numpy as np
 
-    from .predict import predict_classes
+    from .predict import predict_probabilities
 
-    return float(np.mean(predict_classes(model, x_test) == np.argmax(y_test, axis=1)))
+    probabilities = predict_probabilities(model, x_test)  # checks the model's input size
+    if probabilities.shape[1:] != y_test.shape[1:]:
+        raise ValueError(
+            f"The model must have {y_test.shape[1]} outputs, one per CIFAR-10 class. "
+            f"Received a model with output shape {model.output_shape}."
+        )
+    return float(np.mean(np.argmax(probabilities, axis=1) == np.argmax(y_test, axis=1)))
 
 
-def _train(args):
+def _output(args):
+    """The model file and backup folder of `train`, checked before anything loads."""
     from .config import model_path
-    from .models import build_seed_model
-    from .notebook import quiet_tensorflow
-    from .saving import save_model
-    from .training import train
+    from .saving import check_folder, check_output_path
 
     epochs = args.epochs if args.epochs is not None else (1 if args.quick else 10)
     if epochs < 1:
         raise ValueError(f"--epochs must be a positive int. Received {epochs}.")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be a positive int. Received {args.batch_size}.")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be an int >= 0. Received {args.seed}.")
     out = args.out if args.out is not None else model_path("seed_cnn", quick=args.quick)
     if out.suffix != ".keras":
         raise ValueError(f"--out must end in .keras (Keras 3's format). Received '{out}'.")
+    try:
+        check_output_path(out)
+    except ValueError as exc:
+        raise ValueError(f"--out {str(exc).removeprefix('`path` ')}") from None
+    backup = out.with_name(out.name + ".backup")
+    if backup.exists() or backup.is_symlink():  # else its folder (out's) was just checked
+        check_folder(backup, "write the training backup")
+    return out, backup, epochs
+
+
+def _train(args):
+    out, backup, epochs = _output(args)  # a bad --out fails now, before TensorFlow loads
+    keras = _start_tensorflow()
+    from .models import build_seed_model
+    from .training import remove_backup, save_or_rescue, train
+
     (x_train, y_train), (x_test, y_test) = _load_data(args.data_dir, args.quick)
-    keras = quiet_tensorflow()
     keras.utils.set_random_seed(args.seed)
     model = build_seed_model(dtype_policy="mixed_bfloat16" if args.mixed_precision else None)
     validation_data, validation_split = None, 0.0
@@ -128,10 +166,13 @@ def _train(args):
         validation_data=validation_data,
         validation_split=validation_split,
         seed=args.seed,
-        backup_dir=out.with_name(out.name + ".backup"),
+        backup_dir=backup,
+        restart=args.restart,
+        delete_backup=False,  # deleted below, once the model is safely saved
         print_fn=lambda line: print(line, flush=True),
     )
-    save_model(model, out)
+    save_or_rescue(model, out, backup, "the trained model")
+    remove_backup(backup)
     accuracy = _accuracy(model, x_test, y_test)
     print(f"saved {out}")
     print(f"test accuracy: {accuracy:.2%} ({len(x_test):,} test images)")
@@ -141,6 +182,7 @@ def _train(args):
 def _evaluate(args):
     from .saving import load_model
 
+    _start_tensorflow()
     model = load_model(args.model_file)
     _, (x_test, y_test) = _load_data(args.data_dir, args.quick)
     accuracy = _accuracy(model, x_test, y_test)
@@ -152,6 +194,7 @@ def _predict(args):
     from .predict import predict_image
     from .saving import load_model
 
+    _start_tensorflow()
     model = load_model(args.model_file)
     for photo in args.photos:
         guesses = predict_image(model, photo, top_k=args.top_k)
@@ -160,24 +203,33 @@ def _predict(args):
     return 0
 
 
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _one_line(exc):
+    """An exception as one plain line: no colour codes, no newlines."""
+    text = " ".join(_ANSI_CODE.sub("", str(exc)).split())
+    if isinstance(exc, (ValueError, OSError)) and text:
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def main(argv=None):
-    """Run the ``cifar-course`` command; return its exit status."""
+    """Run the ``cifar-course`` command; return its exit status.
+
+    Every error is one line on stderr, ``cifar-course <command>: error: ...``,
+    with exit status 1 (argparse's usage errors: 2; Ctrl-C: 130).
+    """
     args = _parser().parse_args(argv)
     command = {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command]
-    from .environment import enable_onednn
-    from .notebook import quiet_tensorflow
-
-    enable_onednn()  # TensorFlow's fast CPU kernels, before TensorFlow is imported
-    quiet_tensorflow()  # every command uses Keras; keep TensorFlow's C++ start-up log off stderr
     try:
         return command(args)
-    except (FileNotFoundError, ValueError, OSError) as exc:
-        message = " ".join(str(exc).split())
-        print(f"cifar-course {args.command}: error: {message}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print(f"cifar-course {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # every failure, reported as one line (never a traceback)
+        print(f"cifar-course {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -30,14 +30,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_real_array, int_pair
+from ._validation import as_real_array, check_output_size, int_pair
 from .windows import output_size, pad_amounts, window_positions
 
 __all__ = ["conv2d", "conv2d_loops", "convolve2d", "flip_kernel"]
 
 # Integer inputs are computed in float64 (fast BLAS) only while every partial
-# sum is an integer float64 represents exactly; beyond that, in int64.
+# sum is an integer float64 represents exactly; beyond that, in int64, as long as
+# no partial sum can reach 2**63 (the bound is computed in float64, so it keeps a
+# margin for its own rounding); beyond that, refused: never a wrapped-around result.
 _EXACT_FLOAT_LIMIT = 2.0**52
+_INT64_LIMIT = 2.0**63 * (1 - 2.0**-30)
 
 
 def _as_image(image):
@@ -75,8 +78,26 @@ def flip_kernel(kernel):
 # --------------------------------------------------------------------------- #
 # Convolution
 # --------------------------------------------------------------------------- #
+def _integer_bound(image3, kernel4):
+    """Largest |partial sum| integer inputs can reach; refuse it if int64 could overflow."""
+    largest_pixel = max(abs(int(image3.max())), abs(int(image3.min())))
+    largest_filter = float(np.max(np.sum(np.abs(kernel4.astype(np.float64)), axis=(0, 1, 2))))
+    bound = float(largest_pixel) * largest_filter
+    if bound >= _INT64_LIMIT:
+        raise ValueError(
+            "Integer `image` and `kernel` must be small enough for exact int64 arithmetic: "
+            "max|image| * sum|kernel| (per filter) must stay below 2**63 (about 9.2e18). "
+            f"Received max|image| = {largest_pixel} and sum|kernel| = {largest_filter:.6g}: "
+            f"{bound:.3g}. Use smaller integers, or floats (rounded) if an approximation will do."
+        )
+    return bound
+
+
 def _prepare(image, kernel, strides, padding):
-    """Validate; return (image3, kernel4, steps, pads, out_shape, squeeze, integer)."""
+    """Validate; return (image3, kernel4, steps, pads, out_shape, squeeze, bound).
+
+    `bound` is None for float inputs, else the largest |partial sum| (see `_integer_bound`).
+    """
     image = _as_image(image)
     kernel = _as_kernel(kernel)
     image3 = image if image.ndim == 3 else image[:, :, None]
@@ -103,8 +124,13 @@ def _prepare(image, kernel, strides, padding):
     steps = int_pair(strides, "strides")
     pads = pad_amounts(image3.shape, kernel4.shape[:2], steps, padding)
     out_shape = output_size(image3.shape[:2], kernel4.shape[:2], steps, padding)
+    (top, bottom), (left, right) = pads
+    padded_shape = (image3.shape[0] + top + bottom, image3.shape[1] + left + right, channels)
+    check_output_size(padded_shape, 8, "conv2d's padded image")
+    check_output_size((*out_shape, kernel4.shape[3]), 8, "conv2d's output")
     integer = image.dtype.kind in "biu" and kernel.dtype.kind in "biu"
-    return image3, kernel4, steps, pads, out_shape, kernel.ndim < 4, integer
+    bound = _integer_bound(image3, kernel4) if integer else None
+    return image3, kernel4, steps, pads, out_shape, kernel.ndim < 4, bound
 
 
 def _finish(out, squeeze):
@@ -149,8 +175,10 @@ def conv2d(image, kernel, strides=1, padding="valid"):
     ------
     ValueError
         Wrong ndim, empty, non-numeric or NaN/inf-containing arrays, channel
-        mismatch, non-positive or non-integer strides, unknown padding, or a
-        kernel larger than the padded image.
+        mismatch, non-positive or non-integer strides, unknown padding, a
+        kernel larger than the padded image, a padded image or an output
+        beyond `~cifar_helpers._validation.MAX_OUTPUT_BYTES` (2 GiB), or
+        integers so large that int64 could overflow (never a wrapped result).
 
     See Also
     --------
@@ -178,16 +206,12 @@ def conv2d(image, kernel, strides=1, padding="valid"):
            [288, 306, 324],
            [468, 486, 504]])
     """
-    image3, kernel4, (sr, sc), pads, (out_rows, out_cols), squeeze, integer = _prepare(
+    image3, kernel4, (sr, sc), pads, (out_rows, out_cols), squeeze, bound = _prepare(
         image, kernel, strides, padding
     )
     kh, kw, channels, filters = kernel4.shape
-    dtype = np.float64
-    if integer:
-        bound = float(np.max(np.abs(image3.astype(np.float64)))) * float(
-            np.max(np.sum(np.abs(kernel4.astype(np.float64)), axis=(0, 1, 2)))
-        )
-        dtype = np.float64 if bound < _EXACT_FLOAT_LIMIT else np.int64
+    integer = bound is not None
+    dtype = np.int64 if integer and bound >= _EXACT_FLOAT_LIMIT else np.float64
     padded = np.pad(image3.astype(dtype, copy=False), pads + ((0, 0),))
     weights = kernel4.astype(dtype, copy=False)
     out = np.zeros((out_rows, out_cols, filters), dtype=dtype)
@@ -238,10 +262,10 @@ def conv2d_loops(image, kernel, strides=1, padding="valid"):
            [2, 4, 3],
            [2, 3, 4]])
     """
-    image3, kernel4, steps, pads, (out_rows, out_cols), squeeze, integer = _prepare(
+    image3, kernel4, steps, pads, (out_rows, out_cols), squeeze, bound = _prepare(
         image, kernel, strides, padding
     )
-    dtype = np.int64 if integer else np.float64
+    dtype = np.int64 if bound is not None else np.float64
     padded = np.pad(image3.astype(dtype), pads + ((0, 0),))
     kernel4 = kernel4.astype(dtype)
     filters = kernel4.shape[3]

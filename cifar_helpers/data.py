@@ -4,16 +4,18 @@
 returns (uint8 channels-last images, ``(N, 1)`` uint8 labels), but it also reads
 a local copy of the official ``cifar-10-batches-py`` folder, so the course works
 offline. The batches are pickles, so they are read with a restricted unpickler
-that can only rebuild NumPy arrays: a tampered file cannot run code.
+that can only rebuild NumPy arrays: a tampered file cannot run code, and
+checking every size before it builds anything, it cannot ask for gigabytes
+either (a crafted file is refused in a fraction of a second).
 
 This module imports NumPy only; Keras is imported just before a download.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -55,13 +57,15 @@ IMAGES_PER_BATCH = 10_000
 IMAGE_SHAPE = (32, 32, 3)
 _PIXELS = 32 * 32 * 3
 
-# The only globals a CIFAR-10 batch pickle needs: ndarray reconstruction.
-_ALLOWED_GLOBALS = {
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-}
+#: The largest batch file `load_batch` reads: the official ones are 31 MB.
+MAX_BATCH_FILE_BYTES = 40_000_000
+# A batch pickle has about 20,000 opcodes (one per label and per file name); the cap
+# bounds the Python objects a crafted file can make (each opcode makes at most one).
+_MAX_OPCODES = 200_000
+# Longest text a batch holds (its keys and file names are a few dozen characters).
+_MAX_TEXT_BYTES = 1 << 20
+# Plain numeric dtypes (a batch uses uint8; others get a clear message later). No objects.
+_ALLOWED_DTYPES = ("u1", "i1", "u2", "i2", "u4", "i4", "u8", "i8", "b1", "f2", "f4", "f8")
 
 
 class CIFAR10FormatError(ValueError):
@@ -72,24 +76,226 @@ class CIFAR10NotFoundError(FileNotFoundError):
     """No local copy of CIFAR-10 was found and it could not be downloaded."""
 
 
-class _ForbiddenGlobal(pickle.UnpicklingError):
-    """The pickle asked for something other than NumPy array reconstruction."""
+class _Refused(pickle.UnpicklingError):
+    """The pickle asked for something a CIFAR-10 batch never holds."""
 
 
-class _ArrayOnlyUnpickler(pickle.Unpickler):
-    """Unpickler that refuses every global except NumPy array reconstruction."""
+def _largest_array():
+    """Values in the largest array a batch holds: its pixels, IMAGES_PER_BATCH rows of 3,072."""
+    return IMAGES_PER_BATCH * _PIXELS
+
+
+def _text_items(values):
+    """`values` (a tuple) with bytes decoded: Python 2 pickles hold ``str`` as bytes."""
+    return tuple(v.decode("latin1") if isinstance(v, bytes) else v for v in values)
+
+
+def _numpy_dtype(spec, align=False, copy=True):
+    """``numpy.dtype`` for plain numeric dtypes only (never objects)."""
+    (spec,) = _text_items((spec,))
+    if not isinstance(spec, str) or spec not in _ALLOWED_DTYPES:
+        raise _Refused(f"refusing dtype {spec!r}: a CIFAR-10 batch holds only numeric arrays")
+    return np.dtype(spec)
+
+
+def _reconstruct(subtype, shape, typecode):
+    """NumPy's ``_reconstruct`` for a plain ndarray whose size fits a batch."""
+    if subtype is not np.ndarray or not isinstance(shape, tuple) or not all(
+        type(n) is int and n >= 0 for n in shape
+    ) or int(np.prod(shape, dtype=object)) > _largest_array():
+        raise _Refused(f"refusing to rebuild an array of type {subtype!r} and shape {shape!r}")
+    return np.ndarray.__new__(np.ndarray, shape, np.dtype(np.uint8))
+
+
+def _check_array_state(state):
+    """An ndarray's pickled state, if its shape, dtype and bytes agree and fit a batch."""
+    if not (isinstance(state, tuple) and len(state) == 5):
+        raise _Refused("an array's state must be (version, shape, dtype, order, bytes)")
+    _, shape, dtype, _, raw = state
+    if not isinstance(dtype, np.dtype) or dtype.str[1:] not in _ALLOWED_DTYPES:
+        raise _Refused(f"refusing an array of dtype {dtype!r}")
+    if not isinstance(shape, tuple) or not all(type(n) is int and n >= 0 for n in shape):
+        raise _Refused(f"an array's shape must be a tuple of sizes; received {shape!r}")
+    count = int(np.prod(shape, dtype=object))
+    if count > _largest_array():
+        raise _Refused(
+            f"an array of shape {shape} ({count:,} values) is larger than a batch's pixels "
+            f"({IMAGES_PER_BATCH} rows of {_PIXELS} values)"
+        )
+    size = count * dtype.itemsize
+    if not isinstance(raw, bytes) or len(raw) != size:
+        raise _Refused(
+            f"an array of shape {shape} and dtype {dtype} needs {size:,} bytes; received "
+            f"{len(raw) if isinstance(raw, bytes) else type(raw).__name__}"
+        )
+    return state
+
+
+# Globals a CIFAR-10 batch pickle may name: NumPy array reconstruction, checked.
+_ALLOWED_GLOBALS = {
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): _numpy_dtype,
+    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+}
+
+
+class _BoundedFile:
+    """A file whose reads never ask for more bytes than it has left.
+
+    A crafted length prefix (``BINBYTES8`` of 2**62 bytes) would otherwise make
+    the reader allocate that much before finding the file short.
+    """
+
+    def __init__(self, file, size):
+        self._file, self._size = file, size
+
+    def _cap(self, n):
+        left = max(self._size - self._file.tell(), 0)
+        return left if n is None or n < 0 else min(n, left)
+
+    def read(self, n=-1):
+        return self._file.read(self._cap(n))
+
+    def readinto(self, buffer):
+        if len(buffer) > self._cap(len(buffer)):
+            raise EOFError("pickle data was truncated")
+        return self._file.readinto(buffer)
+
+    def readline(self):
+        return self._file.readline(_MAX_TEXT_BYTES + 2)
+
+
+def _counted(step):
+    def counted(self):
+        self.opcodes += 1
+        if self.opcodes > _MAX_OPCODES:
+            raise _Refused(f"more than {_MAX_OPCODES:,} pickle opcodes (a batch has ~20,000)")
+        step(self)
+
+    return counted
+
+
+class _BatchUnpickler(pickle._Unpickler):
+    """Unpickler that can only rebuild what a CIFAR-10 batch holds, at a bounded cost.
+
+    It refuses every global except NumPy array reconstruction, checks each
+    array's shape, dtype and byte count before making it (no array larger than
+    a batch's pixels), caps lists at `IMAGES_PER_BATCH` items, text at 1 MB
+    and the number of opcodes, so a crafted file of a few kilobytes cannot ask
+    for gigabytes. It is the pure-Python unpickler (its memo is a dict, not an
+    array sized by the file), with these opcodes replaced.
+    """
+
+    dispatch = {code: _counted(step) for code, step in pickle._Unpickler.dispatch.items()}
+    opcodes = 0
 
     def find_class(self, module, name):
         if (module, name) in _ALLOWED_GLOBALS:
-            return super().find_class(module, name)
-        raise _ForbiddenGlobal(
+            return _ALLOWED_GLOBALS[module, name]
+        raise _Refused(
             f"refusing to load global '{module}.{name}': a CIFAR-10 batch holds only "
             "NumPy arrays, lists, ints and bytes"
         )
 
+    def _refuse(self):
+        raise _Refused("it uses pickle opcodes that build arbitrary objects")
+
+    def _load_reduce(self):
+        args = self.stack.pop()
+        function = self.stack[-1]
+        if function not in (_numpy_dtype, _reconstruct) or not isinstance(args, tuple):
+            raise _Refused(f"refusing to call {getattr(function, '__name__', function)!r}")
+        self.stack[-1] = function(*args)
+
+    def _load_build(self):
+        state = self.stack.pop()
+        target = self.stack[-1]
+        if type(target) is np.ndarray:
+            target.__setstate__(_check_array_state(state))
+        elif not (isinstance(target, np.dtype) and isinstance(state, tuple)
+                  and _text_items(state) == target.__reduce__()[2]):
+            raise _Refused(f"refusing to set the state of a {type(target).__name__}")
+
+    def _extend(self, items):
+        target = self.stack[-1]
+        if type(target) is not list:
+            raise _Refused(f"refusing to append to a {type(target).__name__}")
+        if len(target) + len(items) > IMAGES_PER_BATCH:
+            raise _Refused(f"a list longer than the {IMAGES_PER_BATCH} items of a batch")
+        target.extend(items)
+
+    def _load_append(self):
+        self._extend([self.stack.pop()])
+
+    def _load_appends(self):
+        self._extend(self.pop_mark())
+
+    def _text(self, raw):
+        if len(raw) > _MAX_TEXT_BYTES:
+            raise _Refused(f"a text of {len(raw):,} bytes (a batch's are a few dozen)")
+        return raw
+
+    def _load_binunicode(self, size_format="<I"):
+        (length,) = struct.unpack(size_format, self.read(struct.calcsize(size_format)))
+        self.append(str(self._text(self.read(min(length, _MAX_TEXT_BYTES + 1))), "utf-8",
+                        "surrogatepass"))
+
+    def _load_unicode(self):
+        self.append(str(self._text(self.readline()[:-1]), "raw-unicode-escape"))
+
+
+for _opcode, _step in {
+    pickle.REDUCE: _BatchUnpickler._load_reduce,
+    pickle.BUILD: _BatchUnpickler._load_build,
+    pickle.APPEND: _BatchUnpickler._load_append,
+    pickle.APPENDS: _BatchUnpickler._load_appends,
+    pickle.BINUNICODE: _BatchUnpickler._load_binunicode,
+    pickle.BINUNICODE8: lambda self: _BatchUnpickler._load_binunicode(self, "<Q"),
+    pickle.UNICODE: _BatchUnpickler._load_unicode,
+    **dict.fromkeys(
+        (pickle.NEWOBJ, pickle.NEWOBJ_EX, pickle.OBJ, pickle.INST, pickle.PERSID,
+         pickle.BINPERSID, pickle.EXT1, pickle.EXT2, pickle.EXT4, pickle.NEXT_BUFFER),
+        _BatchUnpickler._refuse,
+    ),
+}.items():
+    _BatchUnpickler.dispatch[_opcode[0]] = _counted(_step)
+
 
 def _bad(path, problem):
     return CIFAR10FormatError(f"CIFAR-10 batch file '{path}' {problem}")
+
+
+def _batch_labels(path, labels):
+    """The batch's labels as a uint8 array, checked before NumPy sees them.
+
+    A list must be `IMAGES_PER_BATCH` plain ints: checking that first keeps a
+    crafted list of shared lists (a few kB of pickle) from becoming gigabytes.
+    """
+    if isinstance(labels, list):
+        if len(labels) != IMAGES_PER_BATCH or not all(type(v) is int for v in labels):
+            kinds = sorted({type(v).__name__ for v in labels})
+            raise _bad(
+                path,
+                f"'labels' must be {IMAGES_PER_BATCH} ints; received a list of "
+                f"{len(labels)} {'/'.join(kinds) or 'items'}",
+            )
+        labels = np.array(labels, dtype=np.int64)
+    elif not isinstance(labels, np.ndarray):
+        raise _bad(path, f"'labels' must be a list of ints; received {type(labels).__name__}")
+    if labels.shape != (IMAGES_PER_BATCH,) or not np.issubdtype(labels.dtype, np.integer):
+        raise _bad(
+            path,
+            f"'labels' must be {IMAGES_PER_BATCH} ints; received {labels.dtype} "
+            f"values of shape {labels.shape}",
+        )
+    if labels.min() < 0 or labels.max() >= len(CLASS_NAMES):
+        raise _bad(
+            path,
+            f"'labels' must lie in 0..{len(CLASS_NAMES) - 1}; "
+            f"received values from {labels.min()} to {labels.max()}",
+        )
+    return labels
 
 
 def load_batch(path):
@@ -110,32 +316,48 @@ def load_batch(path):
     Raises
     ------
     CIFAR10FormatError
-        If the file is missing, truncated, not a pickle of NumPy data, or its
-        arrays have the wrong shape, dtype, count or label range. The message
-        names the file and what was expected.
+        If the file is missing, larger than `MAX_BATCH_FILE_BYTES`, truncated,
+        not a pickle of NumPy data, or its arrays have the wrong shape, dtype,
+        count or label range. The message names the file and what was expected.
+
+    Notes
+    -----
+    The pickle is read by a restricted unpickler (`_BatchUnpickler`) that can
+    only rebuild NumPy arrays, lists, ints and bytes, and checks every size
+    before it builds anything: a crafted file is refused in well under a
+    second, without allocating more than a real batch needs.
     """
     path = Path(path)
     if not path.is_file():
-        raise _bad(path, "does not exist (expected a file of the official layout)")
-    raw = path.read_bytes()
-    try:
-        batch = _ArrayOnlyUnpickler(io.BytesIO(raw), encoding="bytes").load()
-    except _ForbiddenGlobal as exc:
-        raise _bad(path, f"is not a valid CIFAR-10 pickle: {exc}") from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
-            IndexError, KeyError) as exc:
+        what = "is not a regular file" if path.exists() else "does not exist"
+        raise _bad(path, f"{what} (expected a file of the official layout)")
+    size = path.stat().st_size
+    if size > MAX_BATCH_FILE_BYTES:
         raise _bad(
             path,
-            f"is truncated or corrupted ({len(raw):,} bytes; a batch is about 31 MB): "
-            f"{type(exc).__name__}: {exc}",
+            f"is {size:,} bytes, more than the {MAX_BATCH_FILE_BYTES:,} a batch can be "
+            "(the official ones are about 31 MB)",
+        )
+    try:
+        with path.open("rb") as file:
+            batch = _BatchUnpickler(_BoundedFile(file, size), encoding="bytes").load()
+    except _Refused as exc:
+        raise _bad(path, f"is not a valid CIFAR-10 pickle: {exc}") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+            IndexError, KeyError, struct.error, MemoryError, RecursionError) as exc:
+        raise _bad(
+            path,
+            f"is truncated or corrupted ({size:,} bytes; a batch is about 31 MB): "
+            f"{type(exc).__name__}: {str(exc)[:200]}",
         ) from None
     if not isinstance(batch, dict):
         raise _bad(path, f"must hold a dict; received {type(batch).__name__}")
     batch = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in batch.items()}
     for key in ("data", "labels"):
         if key not in batch:
-            raise _bad(path, f"has no '{key}' entry; keys found: {sorted(batch)}")
-    data, labels = batch["data"], batch["labels"]
+            found = ", ".join(sorted(repr(k)[:40] for k in batch)[:10])
+            raise _bad(path, f"has no '{key}' entry; keys found: {found or 'none'}")
+    data = batch["data"]
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2:
         received = (
             f"{data.dtype} array of shape {data.shape}"
@@ -148,22 +370,7 @@ def load_batch(path):
             path,
             f"'data' must have shape ({IMAGES_PER_BATCH}, {_PIXELS}); received {data.shape}",
         )
-    try:
-        labels = np.asarray(labels)
-    except (TypeError, ValueError) as exc:
-        raise _bad(path, f"'labels' is not a list of ints: {exc}") from None
-    if labels.shape != (IMAGES_PER_BATCH,) or not np.issubdtype(labels.dtype, np.integer):
-        raise _bad(
-            path,
-            f"'labels' must be {IMAGES_PER_BATCH} ints; received {labels.dtype} "
-            f"values of shape {labels.shape}",
-        )
-    if labels.min() < 0 or labels.max() >= len(CLASS_NAMES):
-        raise _bad(
-            path,
-            f"'labels' must lie in 0..{len(CLASS_NAMES) - 1}; "
-            f"received values from {labels.min()} to {labels.max()}",
-        )
+    labels = _batch_labels(path, batch["labels"])
     # Official byte order: R plane, G plane, B plane, each row by row.
     images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels.astype(np.uint8)

@@ -19,7 +19,7 @@ from types import MappingProxyType
 import numpy as np
 from scipy import ndimage
 
-from ._validation import as_real_array
+from ._validation import as_real_array, check_output_size
 
 __all__ = [
     "BOX_BLUR",
@@ -160,7 +160,9 @@ def apply_filter(image, kernel_or_name, normalize="auto"):
     ------
     ValueError
         Wrong ndim, empty, non-numeric or NaN-containing image or kernel,
-        integer pixels outside 0-255, an unknown filter name or normalize mode.
+        integer pixels outside 0-255, an unknown filter name or normalize mode,
+        or an image whose float64 response would exceed
+        `~cifar_helpers._validation.MAX_OUTPUT_BYTES` (2 GiB).
 
     Examples
     --------
@@ -191,6 +193,7 @@ def apply_filter(image, kernel_or_name, normalize="auto"):
         )
     kernel = _as_filter_kernel(kernel_or_name)
     image = as_real_array(image, "image", (2, 3), "(H, W) or (H, W, C)")
+    check_output_size(image.shape, 8, "apply_filter's float64 response")
     integer = image.dtype.kind in "biu"
     if integer and image.dtype != np.uint8 and (image.min() < 0 or image.max() > 255):
         raise ValueError(

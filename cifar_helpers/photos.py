@@ -24,6 +24,7 @@ import numpy as np
 from .config import IMAGES_DIR
 
 __all__ = [
+    "MAX_DECODE_PIXELS",
     "MAX_PIXELS",
     "PHOTOS",
     "ImageLoadError",
@@ -89,6 +90,12 @@ def credit(name):
 
 #: Largest image (width x height) `load_image` opens: Pillow's own decompression-bomb limit.
 MAX_PIXELS = 89_478_485
+#: Largest image `load_image` decodes at full size (every format but JPEG, which it decodes
+#: at 1/2, 1/4 or 1/8 of its size): 40 megapixels take up to 160 MB and about a second.
+#: Larger PNG, GIF, TIFF, WebP… photos are refused with their pixel count.
+MAX_DECODE_PIXELS = 40_000_000
+# Rows converted at a time from 16-bit or 32-bit pixels to 8 bits (bounded scratch memory).
+_ROWS_PER_STRIP = 256
 
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 
@@ -110,19 +117,38 @@ def _check_size(size):
     return int(size[0]), int(size[1])
 
 
+def _to_gray8(image):
+    """A 16-bit ("I;16"), 32-bit integer ("I") or float ("F") image as 8-bit "L".
+
+    16-bit pixels are divided by 257 (0..65535 -> 0..255), as are "I" pixels
+    above 255; "F" pixels in [0, 1] are multiplied by 255. The conversion goes
+    a strip of rows at a time, so a large image needs no float64 copy of itself.
+    """
+    from PIL import Image
+
+    mode = image.mode
+    high = image.getextrema()[1]
+    divide = mode in _SIXTEEN_BIT_MODES or (mode == "I" and high > 255)
+    multiply = mode == "F" and high <= 1.0
+    gray = np.empty((image.height, image.width), dtype=np.uint8)
+    for top in range(0, image.height, _ROWS_PER_STRIP):
+        bottom = min(top + _ROWS_PER_STRIP, image.height)
+        values = np.asarray(image.crop((0, top, image.width, bottom)), dtype=np.float64)
+        if divide:
+            values = values / 257.0  # 0..65535 -> 0..255
+        elif multiply:
+            values = values * 255.0
+        gray[top:bottom] = np.clip(np.rint(values), 0, 255)
+    return Image.fromarray(gray)
+
+
 def _to_rgb(image):
     """Convert a Pillow image of any mode to 8-bit RGB (transparency over white)."""
     from PIL import Image
 
     mode = image.mode
     if mode in _SIXTEEN_BIT_MODES or mode in ("I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        if mode in _SIXTEEN_BIT_MODES or (mode == "I" and values.max(initial=0) > 255):
-            values = values / 257.0  # 0..65535 -> 0..255
-        elif mode == "F" and values.max(initial=0) <= 1.0:
-            values = values * 255.0
-        gray = np.clip(np.rint(values), 0, 255).astype(np.uint8)
-        return Image.fromarray(gray).convert("RGB")
+        return _to_gray8(image).convert("RGB")
     if mode == "P" and "transparency" in image.info:
         image, mode = image.convert("RGBA"), "RGBA"
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -207,23 +233,78 @@ def _open_source(source):
     return f"'{path.name}'", path
 
 
-def _decode(image, size, max_side):
+def _refuse_full_decode(image, name, what, limit):
+    pixels = image.width * image.height
+    raise ImageLoadError(
+        f"{name} is {image.width} x {image.height} = {pixels:,} pixels; {what}, and this "
+        f"loader decodes at most {limit:,} pixels that way (more would take hundreds of MB "
+        "and seconds, for a small result). Shrink the photo first, or save it as a baseline "
+        "JPEG (decoded at reduced size)."
+    )
+
+
+def _check_decode_cost(image, name):
+    """Refuse an image whose decoding would take more than ~160 MB (see MAX_DECODE_PIXELS)."""
+    if image.format == "JPEG" and image.info.get("progressive"):
+        # A progressive JPEG keeps every DCT coefficient of the full-size image
+        # (2 bytes each) while decoding, whatever the draft size.
+        layers = getattr(image, "layer", None) or [(None, 1, 1, None)] * len(image.getbands())
+        most_h = max(layer[1] for layer in layers)
+        most_v = max(layer[2] for layer in layers)
+        coefficients = sum(image.width * layer[1] // most_h * (image.height * layer[2] // most_v)
+                           for layer in layers)
+        if coefficients > 2 * MAX_DECODE_PIXELS:  # 2 bytes each vs 4 bytes per pixel
+            limit = 2 * MAX_DECODE_PIXELS * image.width * image.height // coefficients
+            _refuse_full_decode(image, name, "a progressive JPEG keeps all its coefficients "
+                                "in memory while decoding", limit)
+    elif image.format != "JPEG":
+        # Pillow's WebP decoder holds about 16 bytes per pixel, the others about 4.
+        limit = MAX_DECODE_PIXELS // 4 if image.format == "WEBP" else MAX_DECODE_PIXELS
+        if image.width * image.height > limit:
+            _refuse_full_decode(image, name, f"a {image.format or 'non-JPEG'} image is "
+                                "decoded at full size", limit)
+
+
+def _shrink(image, size, max_side):
+    """Shrink a large decoded image by a whole factor (box filter) before anything else.
+
+    Keeps at least 4 times the pixels the final resize needs, so the result
+    matches a resize from full size, while every later step (conversion to
+    RGB, cropping) works on a small image.
+    """
+    if image.mode in _SIXTEEN_BIT_MODES or image.mode in ("I", "F"):
+        image = _to_gray8(image)
+    if size is not None:
+        left, top, right, bottom = _crop_box(image.width, image.height, size)
+        factor = min((right - left) // (4 * size[1]), (bottom - top) // (4 * size[0]))
+    else:
+        factor = max(image.size) // (4 * max_side)
+    if factor < 2:
+        return image
+    if image.mode in ("1", "P", "PA"):  # palette indices and bits cannot be averaged
+        image = image.convert("RGBA" if image.mode == "PA" or "transparency" in image.info
+                              else "L" if image.mode == "1" else "RGB")
+    return image.reduce(factor)
+
+
+def _decode(image, size, max_side, name):
     """Decode `image` at reduced size where the format allows it, then prepare it."""
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     if size is not None:
         wanted = (4 * size[1], 4 * size[0])  # keep 4x the target for the final filter
     else:
         wanted = (max_side, max_side)
+    _check_decode_cost(image, name)
     if image.format == "JPEG":
         # The JPEG decoder shrinks big photos by 1/2, 1/4 or 1/8 while decoding.
         image.draft(image.mode, wanted)
     image.load()
+    ImageOps.exif_transpose(image, in_place=True)  # upright first (it is our own copy)
+    image = _shrink(image, size, max_side)
     if size is not None:
         return prepare_image(image, size)
-    from PIL import ImageOps
-
-    image = _to_rgb(ImageOps.exif_transpose(image))
+    image = _to_rgb(image)
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return np.asarray(image, dtype=np.uint8).copy()
 
@@ -255,8 +336,16 @@ def load_image(source, size=(32, 32), max_side=512):
         If `source` is a path that does not exist or is a folder.
     ImageLoadError
         A `ValueError`: the file is empty, is not an image Pillow can read, is
-        truncated or corrupted, or is larger than `MAX_PIXELS` (a decompression
-        bomb).
+        truncated or corrupted, is larger than `MAX_PIXELS` (a decompression
+        bomb), or is not a JPEG and larger than `MAX_DECODE_PIXELS` (decoding
+        it would take too much memory and time; the message gives its size).
+
+    Notes
+    -----
+    Cost is bounded: JPEGs are decoded at 1/2, 1/4 or 1/8 of their size when
+    that still leaves 4 times the target, other formats (decoded at full size)
+    are limited to `MAX_DECODE_PIXELS`, and a large decoded image is first
+    shrunk by a whole factor in its own mode, so no step copies it at full size.
     TypeError
         If `source` is neither a path nor bytes.
     ValueError
@@ -286,7 +375,7 @@ def load_image(source, size=(32, 32), max_side=512):
                         f"{name} is {image.width} x {image.height} pixels, more than the "
                         f"{MAX_PIXELS:,} allowed (a decompression bomb?). Resize it first."
                     )
-                return _decode(image, size, max_side)
+                return _decode(image, size, max_side, name)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ImageLoadError(
                 f"{name} is too large to open safely (a decompression bomb?): {exc}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validation import as_float_array, check_choice, int_pair
+from ._validation import as_float_array, check_choice, check_output_size, int_pair
 from .windows import PADDING_MODES, pad_amounts
 
 __all__ = ["MODES", "PADDINGS", "pool2d"]
@@ -69,7 +69,9 @@ def pool2d(x, pool_size=2, strides=None, padding="valid", mode="max"):
     ValueError
         If `x` is not numeric, contains NaN, is empty or not 2-D/3-D; if
         `pool_size` or `strides` is not a positive int or pair; if `padding`
-        or `mode` is unknown; if the window is larger than `x` with ``"valid"``.
+        or `mode` is unknown; if the window is larger than `x` with ``"valid"``;
+        if the padded map would exceed `~cifar_helpers._validation.MAX_OUTPUT_BYTES`
+        (2 GiB).
 
     Notes
     -----
@@ -116,6 +118,9 @@ def pool2d(x, pool_size=2, strides=None, padding="valid", mode="max"):
         )
     (top, bottom), (left, right) = pad_amounts((rows, cols), (pool_rows, pool_cols), strides,
                                                padding)
+    # The padded copy is the largest array made (the output is never larger).
+    padded_shape = (rows + top + bottom, cols + left + right, *x.shape[2:])
+    check_output_size(padded_shape, x.dtype.itemsize, "pool2d's padded feature map")
     pad_width = [(top, bottom), (left, right)] + [(0, 0)] * (x.ndim - 2)
 
     def windows(values):

@@ -16,8 +16,8 @@ Keras/TensorFlow are imported only by the functions that run a model.
 
 from __future__ import annotations
 
+import os
 import weakref
-from pathlib import Path
 
 import numpy as np
 
@@ -53,14 +53,50 @@ def _predict_function(model):
     return function
 
 
+def _model_input_shape(model):
+    """The model's input shape ``(None, H, W, C)``, checked before the model is called."""
+    try:
+        shape = model.input_shape
+    except (AttributeError, ValueError):
+        shape = None
+    if not isinstance(shape, tuple) or len(shape) != 4:
+        raise ValueError(
+            "`model` must be a built Keras model taking one batch of images, input shape "
+            f"(None, H, W, C). Received {type(model).__name__} with input shape {shape}."
+        )
+    return shape
+
+
 def _model_image_size(model):
-    shape = tuple(model.input_shape)
-    if len(shape) != 4 or shape[-1] != 3 or None in shape[1:3]:
+    shape = _model_input_shape(model)
+    if shape[-1] != 3 or None in shape[1:3]:
         raise ValueError(
             "`model` must take RGB images of a fixed size, input shape (None, H, W, 3). "
             f"Received a model with input shape {shape}."
         )
     return shape[1], shape[2]
+
+
+def _check_fits_model(model, images, name="images"):
+    """Refuse images whose size the model cannot take (before Keras does, obscurely).
+
+    Models that do not tell their input shape (anything with a ``predict``
+    method will do) are left to themselves.
+    """
+    try:
+        shape = model.input_shape
+    except (AttributeError, ValueError):
+        return
+    if not isinstance(shape, tuple) or len(shape) != images.ndim:
+        return
+    expected = shape[1:]
+    if any(want is not None and want != got for want, got in
+           zip(expected, images.shape[1:], strict=True)):
+        wanted = ", ".join("any" if n is None else str(n) for n in expected)
+        raise ValueError(
+            f"`{name}` must have the model's input shape (N, {wanted}). Received "
+            f"{name}.shape={images.shape}. Resize the images, or use a model made for them."
+        )
 
 
 def predict_image(model, image_or_path, top_k=3, class_names=CLASS_NAMES):
@@ -70,9 +106,10 @@ def predict_image(model, image_or_path, top_k=3, class_names=CLASS_NAMES):
     ----------
     model : keras.Model
         Takes ``(N, H, W, 3)`` float images in [0, 1] and returns class probabilities.
-    image_or_path : str, path-like, PIL.Image.Image or (h, w, 3) uint8 ndarray
-        A photo file (read with `load_image`), a Pillow image or RGB pixels in
-        0..255 of any size (centre-cropped and resized to the model's input).
+    image_or_path : str, path-like, bytes, PIL.Image.Image or (h, w, 3) ndarray
+        A photo file or its bytes (read with `load_image`), a Pillow image, or
+        RGB pixels of any size (centre-cropped and resized to the model's
+        input): uint8 in 0..255 or floats in [0, 1].
     top_k : int or None
         How many classes to return; None returns all of them.
     class_names : sequence of str
@@ -86,8 +123,12 @@ def predict_image(model, image_or_path, top_k=3, class_names=CLASS_NAMES):
     Raises
     ------
     ValueError
-        For an image that is not uint8 RGB, a bad `top_k`, or a model whose
+        For an array that is not (h, w, 3), is empty, holds NaN or infinity,
+        or is neither uint8 nor floats in [0, 1] (uint16, int…); a bad
+        `top_k`; a model that does not take (None, H, W, 3) images, or whose
         output size differs from ``len(class_names)``.
+    TypeError
+        If `image_or_path` is none of the above (None, a number…).
     FileNotFoundError, ImageLoadError
         From `load_image`.
 
@@ -119,21 +160,31 @@ def predict_image(model, image_or_path, top_k=3, class_names=CLASS_NAMES):
 
 
 def _as_pixels(image_or_path, size):
+    """RGB pixels of the model's `size`: uint8 in 0..255, or floats in [0, 1]."""
     from PIL import Image
 
-    if isinstance(image_or_path, (str, Path)):
+    if isinstance(image_or_path, (str, os.PathLike, bytes, bytearray)):
         return load_image(image_or_path, size)
     if isinstance(image_or_path, Image.Image):
         return prepare_image(image_or_path, size)
-    pixels = np.asarray(image_or_path)
-    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[-1] != 3:
-        raise ValueError(
-            "`image_or_path` must be a file path, a PIL image or an (H, W, 3) uint8 RGB "
-            f"array of pixels in 0..255. Received an array of dtype {pixels.dtype} and "
-            f"shape {pixels.shape}."
+    if not isinstance(image_or_path, (np.ndarray, list, tuple)):
+        raise TypeError(
+            "`image_or_path` must be a file path, a PIL image or an (H, W, 3) array of RGB "
+            f"pixels. Received {type(image_or_path).__name__}."
         )
+    pixels = np.asarray(image_or_path)
+    if pixels.ndim != 3 or pixels.shape[-1] != 3 or pixels.size == 0:
+        raise ValueError(
+            "`image_or_path` must be an (H, W, 3) array of RGB pixels, H and W at least 1. "
+            f"Received an array of shape {pixels.shape}"
+            + (" (grayscale? repeat it: np.stack([image] * 3, axis=-1))." if pixels.ndim == 2
+               else ".")
+        )
+    unit = unit_pixels(pixels, "image_or_path")  # uint8, or floats in [0, 1]: else refused
     if pixels.shape[:2] == tuple(size):
-        return pixels
+        return unit
+    if pixels.dtype != np.uint8:
+        pixels = np.rint(unit * 255).astype(np.uint8)
     return prepare_image(Image.fromarray(pixels), size)
 
 
@@ -145,6 +196,13 @@ def _check_batch(images, name="images"):
             f"`{name}` must have shape (N, H, W, C). Received shape {images.shape}."
         )
     return unit_pixels(images, name)
+
+
+def _check_input(model, images):
+    """`images` checked for the model: 4-D, its input size, uint8 or floats in [0, 1]."""
+    images = _check_batch(images)
+    _check_fits_model(model, images)
+    return images
 
 
 def predict_probabilities(model, images, batch_size=256):
@@ -164,10 +222,11 @@ def predict_probabilities(model, images, batch_size=256):
     Raises
     ------
     ValueError
-        For a batch that is not 4-D, or pixels that are neither uint8 nor
-        floats in [0, 1] (NaN, infinity, uint16…).
+        For a batch that is not 4-D or not of the model's input size, or
+        pixels that are neither uint8 nor floats in [0, 1] (NaN, infinity,
+        uint16…). Checked before the model runs.
     """
-    images = _check_batch(images)
+    images = _check_input(model, images)
     return model.predict(images, batch_size=batch_size, verbose=0)
 
 
@@ -207,7 +266,7 @@ def predict_tta(model, images, flip=True, shift=1, batch_size=1000):
     (N, num_classes) float32 ndarray
         Rows sum to 1.
     """
-    images = _check_batch(images)
+    images = _check_input(model, images)
     if not isinstance(shift, (int, np.integer)) or shift < 0:
         raise ValueError(f"`shift` must be an int >= 0. Received shift={shift!r}.")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_real_array, int_pair, is_int
+from ._validation import as_real_array, check_output_size, int_pair, is_int
 
 __all__ = ["PADDING_MODES", "output_size", "pad_amounts", "pad_image", "window_positions"]
 
@@ -204,6 +204,9 @@ def pad_image(image, kernel_size, strides=1, padding="valid"):
     """
     image = as_real_array(image, "image", (2, 3), "(H, W) or (H, W, C)")
     pads = pad_amounts(image.shape, kernel_size, strides, padding)
+    (top, bottom), (left, right) = pads
+    shape = (image.shape[0] + top + bottom, image.shape[1] + left + right, *image.shape[2:])
+    check_output_size(shape, image.dtype.itemsize, "pad_image's result")
     return np.pad(image, pads + ((0, 0),) * (image.ndim - 2))
 
 

@@ -22,7 +22,7 @@ def photo(tmp_path):
 
 def test_train_evaluate_predict_end_to_end(cifar10_dir, tmp_path, photo, capsys, monkeypatch):
     monkeypatch.setenv("CIFAR10_DIR", str(cifar10_dir))
-    out = tmp_path / "model.keras"
+    out = tmp_path / "new folder" / "model.keras"  # missing folders are created
     assert main(["train", "--quick", "--out", str(out), "--seed", "0"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("training the seed model on 1,000 images (quick run, 1 epoch")
@@ -31,7 +31,7 @@ def test_train_evaluate_predict_end_to_end(cifar10_dir, tmp_path, photo, capsys,
     assert lines[2] == f"saved {out}"
     trained = re.fullmatch(r"test accuracy: ([\d.]+)% \(1,000 test images\)", lines[3])
     assert trained and len(lines) == 4
-    assert out.is_file() and not (tmp_path / "model.keras.backup").exists()
+    assert out.is_file() and not (out.parent / "model.keras.backup").exists()
 
     assert main(["evaluate", str(out), "--quick"]) == 0
     evaluated = re.fullmatch(r"model\.keras: test accuracy ([\d.]+)% \(1,000 test images\)\n",
@@ -137,3 +137,118 @@ def test_error_in_a_real_process_is_one_line_without_tensorflow_noise(saved_mode
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("cifar-course predict: error: 'notes.jpg' is not an image")
+
+
+# --- nothing trained is lost -------------------------------------------------------------
+
+PREFLIGHT = """
+import sys, time
+start = time.perf_counter()
+from cifar_helpers.cli import main
+status = main(sys.argv[1:])
+print("tensorflow" in sys.modules, "keras" in sys.modules, f"{time.perf_counter() - start:.2f}")
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda t: t / "folder.keras", r"--out must name a file, but '.*' is a folder"),
+        (lambda t: t / "file" / "m.keras", r"Cannot save a model in '.*file': '.*file' is a "
+         r"file, not a folder"),
+        (lambda t: t / "file" / "sub" / "m.keras", r"Cannot save a model in .*file"),
+        (lambda t: t / "taken.keras", r"Cannot write the training backup in "
+         r"'.*taken\.keras\.backup': '.*' is a file, not a folder"),
+    ],
+    ids=["a folder", "parent is a file", "grandparent is a file", "backup is a file"],
+)
+def test_train_refuses_an_output_it_cannot_write_before_loading_anything(tmp_path, make,
+                                                                        message):
+    (tmp_path / "folder.keras").mkdir()
+    (tmp_path / "file").write_text("in the way")
+    (tmp_path / "taken.keras.backup").write_text("in the way")
+    result = subprocess.run([sys.executable, "-c", PREFLIGHT, "train", "--quick", "--out",
+                             str(make(tmp_path))], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("cifar-course train: error:")
+    assert re.search(message, result.stderr), result.stderr
+    tensorflow, keras, seconds = result.stdout.split()
+    assert (tensorflow, keras) == ("False", "False")  # refused before TensorFlow loaded
+    assert float(seconds) < 5  # typically 0.1 s
+
+
+def test_a_failed_final_save_rescues_the_model_and_keeps_the_backup(cifar10_dir, tmp_path,
+                                                                   capsys, monkeypatch):
+    from cifar_helpers import saving, training
+    from cifar_helpers.saving import load_model
+
+    monkeypatch.setenv("CIFAR10_DIR", str(cifar10_dir))
+    out = tmp_path / "model.keras"
+    backup = tmp_path / "model.keras.backup"
+
+    def disk_full_for_out(model, path):
+        if path == out:
+            raise OSError(28, "No space left on device")
+        return saving.save_model(model, path)
+
+    monkeypatch.setattr(training, "save_model", disk_full_for_out)
+    argv = ["train", "--quick", "--validation", "none", "--out", str(out)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    rescued = re.search(r"It was saved to '([^']+)' instead", err).group(1)
+    assert f"Could not save the trained model to '{out}' (" in err and "No space left" in err
+    assert f"The training backup in '{backup}' is kept." in err
+    assert rescued.startswith(str(tmp_path)) and load_model(rescued)
+    assert (backup / "latest.weights.h5").is_file() and not out.exists()
+
+    monkeypatch.setattr(training, "save_model", saving.save_model)  # the disk has room again
+    assert main(argv) == 0  # the same command: nothing left to train, it only saves
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "resuming after epoch 1/1 from the backup"
+    assert lines[2] == f"saved {out}" and out.is_file() and not backup.exists()
+
+
+def test_restart_flag_reaches_train(tmp_path, monkeypatch, cifar10_dir):
+    from cifar_helpers import training
+
+    monkeypatch.setenv("CIFAR10_DIR", str(cifar10_dir))
+    seen = {}
+
+    def fake_train(model, x, y, **kwargs):
+        seen.update(kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "train", fake_train)
+    assert main(["train", "--quick", "--restart", "--out", str(tmp_path / "m.keras")]) == 130
+    assert seen["restart"] is True and seen["delete_backup"] is False
+
+
+# --- errors are one plain line -------------------------------------------------------------
+
+
+def test_evaluating_a_model_of_another_input_size_is_one_plain_line(cifar10_dir, tmp_path,
+                                                                    capsys, monkeypatch):
+    import keras
+
+    monkeypatch.setenv("CIFAR10_DIR", str(cifar10_dir))
+    model = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.save(tmp_path / "big.keras")
+    assert main(["evaluate", str(tmp_path / "big.keras"), "--quick"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err
+    assert "must have the model's input shape (N, 64, 64, 3). Received images.shape=" in err
+
+
+def test_unexpected_errors_are_one_plain_line_without_colours(capsys, monkeypatch):
+    from cifar_helpers import cli
+
+    def broken(args):
+        raise RuntimeError("\x1b[1mboom\x1b[0m\n  in some layer")
+
+    monkeypatch.setattr(cli, "_predict", broken)
+    assert main(["predict", "m.keras", "p.jpg"]) == 1
+    err = capsys.readouterr().err
+    assert err == "cifar-course predict: error: RuntimeError: boom in some layer\n"

@@ -412,3 +412,56 @@ def test_numpy_modules_do_not_import_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "[]"
+
+
+# --- bounded cost and exact integers -------------------------------------------------------
+
+
+@pytest.mark.parametrize("conv", IMPLEMENTATIONS)
+@pytest.mark.parametrize(
+    "image, kernel, padding, message",
+    [
+        (np.ones((32, 32)), np.ones((3, 3)), 26_000,
+         r"`conv2d's padded image` must fit in 2\.1 GB .* \(52032, 52032, 1\) .*: 21\.7 GB"),
+        (np.ones((32, 32, 1)), np.ones((3, 3, 1, 300_000), np.float32), "valid",
+         r"`conv2d's output` must fit in 2\.1 GB .* \(30, 30, 300000\) .*: 2\.2 GB"),
+    ],
+    ids=["padding=26000", "300,000 filters"],
+)
+def test_huge_requests_are_refused_before_allocating(conv, image, kernel, padding, message):
+    with pytest.raises(ValueError, match=message):
+        conv(image, kernel, padding=padding)
+
+
+def test_the_size_limit_is_exact(monkeypatch):
+    from cifar_helpers import _validation
+
+    monkeypatch.setattr(_validation, "MAX_OUTPUT_BYTES", 6 * 6 * 8)  # the padded 6x6 image
+    assert conv2d(np.ones((4, 4)), np.ones((3, 3)), padding=1).shape == (4, 4)
+    with pytest.raises(ValueError, match=r"\(8, 8, 1\) of 8-byte values"):
+        conv2d(np.ones((4, 4)), np.ones((3, 3)), padding=2)
+
+
+@pytest.mark.parametrize("conv", IMPLEMENTATIONS)
+@pytest.mark.parametrize(
+    "value, weight",
+    [(2**60, 4), (-(2**62), 2), (2**63 - 1, 1), (np.iinfo(np.uint64).max, 1)],
+)
+def test_integers_that_could_overflow_int64_are_refused(conv, value, weight):
+    dtype = np.uint64 if value > np.iinfo(np.int64).max else np.int64
+    image = np.full((3, 3), value, dtype=dtype)
+    kernel = np.full((2, 2), weight, dtype=np.int64)
+    with pytest.raises(ValueError, match=r"exact int64 arithmetic.*below 2\*\*63"):
+        conv(image, kernel)
+
+
+@pytest.mark.parametrize("conv", IMPLEMENTATIONS)
+def test_large_integers_that_fit_are_exact(conv):
+    rng = np.random.default_rng(0)
+    image = rng.integers(-(2**58), 2**58, size=(5, 5), dtype=np.int64)
+    kernel = rng.integers(-3, 4, size=(2, 2))  # sum|kernel| <= 12 < 2**63 / 2**58
+    result = conv(image, kernel)
+    assert result.dtype == np.int64
+    exact = [[sum(int(image[r + i, c + j]) * int(kernel[i, j]) for i in range(2) for j in range(2))
+              for c in range(4)] for r in range(4)]
+    assert result.tolist() == exact  # Python ints: no rounding, no wrap-around

@@ -176,6 +176,71 @@ def test_label_count_mismatch(small_cifar):
         load_cifar10(folder)
 
 
+class _Call:
+    """Pickles as a call of `function(*args)` (the REDUCE opcode)."""
+
+    def __init__(self, function, args):
+        self.function, self.args = function, args
+
+    def __reduce__(self):
+        return self.function, self.args
+
+
+@pytest.mark.parametrize(
+    "batch, message",
+    [
+        ({1: 2, b"a": 3}, r"has no 'data' entry; keys found: 'a', 1"),
+        ({b"data": _Call(np.ndarray, ((10**11,), "i8")), b"labels": [0] * SMALL},
+         "refusing to call 'ndarray'"),
+        ({b"data": np.zeros((SMALL, 3072), np.uint8), b"labels": [[0] * SMALL] * SMALL},
+         r"'labels' must be 12 ints; received a list of 12 list"),
+        ({b"data": np.zeros((SMALL, 3072), np.uint8), b"labels": [0] * 20},
+         r"a list longer than the 12 items of a batch"),
+        ({b"data": np.zeros((SMALL, 3072), np.uint8), b"labels": [True] * SMALL},
+         r"'labels' must be 12 ints; received a list of 12 bool"),
+        ({b"data": np.array([None, 1], dtype=object), b"labels": [0] * SMALL},
+         r"refusing dtype 'O8'"),
+        ({b"data": np.zeros((SMALL + 1, 3072), np.uint8), b"labels": [0] * SMALL},
+         r"\(13, 3072\) \(39,936 values\) is larger than a batch's pixels"),
+        ({b"data": np.zeros((SMALL, 3072), np.uint8), b"labels": "x" * 2_000_000},
+         r"a text of 1,048,577 bytes"),
+    ],
+    ids=["mixed keys", "ndarray((10**11,))", "shared lists", "long list", "bools",
+         "object dtype", "too many pixels", "long text"],
+)
+def test_crafted_batches_are_refused_before_anything_large_is_built(small_cifar, batch,
+                                                                     message):
+    folder, _ = small_cifar
+    (folder / "data_batch_1").write_bytes(pickle.dumps(batch, protocol=4))
+    with pytest.raises(CIFAR10FormatError, match=r"data_batch_1'.*" + message):
+        load_batch(folder / "data_batch_1")
+
+
+def test_labels_stored_as_an_array_are_read(small_cifar):
+    folder, contents = small_cifar
+    pixels, labels = contents["test_batch"]
+    batch = {b"data": pixels, b"labels": np.asarray(labels, dtype=np.int64)}
+    (folder / "test_batch").write_bytes(pickle.dumps(batch, protocol=4))
+    np.testing.assert_array_equal(load_batch(folder / "test_batch")[1], labels)
+
+
+def test_a_file_too_large_to_be_a_batch_is_refused_unread(small_cifar):
+    folder, _ = small_cifar
+    with open(folder / "data_batch_2", "wb") as handle:
+        handle.truncate(data.MAX_BATCH_FILE_BYTES + 1)  # sparse: nothing written
+    with pytest.raises(CIFAR10FormatError, match=r"data_batch_2' is 40,000,001 bytes, more "
+                       "than the 40,000,000"):
+        load_batch(folder / "data_batch_2")
+
+
+def test_a_folder_is_not_a_batch(small_cifar):
+    folder, _ = small_cifar
+    (folder / "data_batch_3").unlink()
+    (folder / "data_batch_3").mkdir()
+    with pytest.raises(CIFAR10FormatError, match=r"data_batch_3' is not a regular file"):
+        load_batch(folder / "data_batch_3")
+
+
 def test_offline_without_local_copy_gives_one_clear_message(monkeypatch, tmp_path):
     import pooch
 

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -200,6 +201,126 @@ def test_load_wrong_file(tmp_path, name):
         load_model(path)
 
 
+@pytest.fixture(scope="module")
+def small_model():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def test_saving_over_a_file_keeps_its_permissions(small_model, tmp_path):
+    path = tmp_path / "private.keras"
+    path.write_bytes(b"old")
+    path.chmod(0o600)
+    save_model(small_model, path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert load_model(path).count_params() == small_model.count_params()
+
+
+def test_saving_through_a_symbolic_link_replaces_its_target(small_model, tmp_path):
+    real = tmp_path / "models" / "real.keras"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "link.keras"
+    link.symlink_to(real)
+    save_model(small_model, link)
+    assert link.is_symlink() and link.resolve() == real
+    assert zipfile.is_zipfile(real)
+    assert sorted(os.listdir(real.parent)) == ["real.keras"]  # the temporary file went there
+
+
+def test_saving_removes_temporary_files_of_killed_saves_only(small_model, tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    dead = int(finished.stdout)  # a process that has ended
+    orphans = [tmp_path / f".cifar-save-{dead}-0123abcd-seed.keras",
+               tmp_path / ".seed-k2_x9q0z.keras"]  # from a save before this version, old
+    live = tmp_path / f".cifar-save-{os.getppid()}-89abcdef-other.keras"  # a live process's
+    for path in [*orphans, live]:
+        path.write_bytes(b"half a model")
+    old = os.stat(orphans[1]).st_mtime - 3600
+    os.utime(orphans[1], (old, old))
+    (tmp_path / ".seed-notes.keras").write_bytes(b"not ours")  # no temporary name: kept
+    save_model(small_model, tmp_path / "seed.keras")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [live.name, ".seed-notes.keras", "seed.keras"]
+    )
+
+
+def test_saving_to_a_folder_is_refused(small_model, tmp_path):
+    (tmp_path / "folder.keras").mkdir()
+    with pytest.raises(ValueError, match="is a folder"):
+        save_model(small_model, tmp_path / "folder.keras")
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda t: t / "new" / "sub" / "m.keras", None, None),
+        (lambda t: t / "folder.keras", ValueError, r"must name a file, but .* is a folder"),
+        (lambda t: t / "file" / "m.keras", OSError, r"Cannot save a model in '.*file'"),
+        (lambda t: t / "model.h5", ValueError, r"must end in '\.keras'"),
+    ],
+)
+def test_check_output_path(tmp_path, make, error, message):
+    from cifar_helpers.saving import check_output_path
+
+    (tmp_path / "folder.keras").mkdir()
+    (tmp_path / "file").write_text("in the way")
+    if error is None:
+        assert check_output_path(make(tmp_path)) == make(tmp_path)
+        assert make(tmp_path).parent.is_dir() and not list(make(tmp_path).parent.iterdir())
+    else:
+        with pytest.raises(error, match=message):
+            check_output_path(make(tmp_path))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in read-only folders")
+def test_check_output_path_in_a_read_only_folder(tmp_path):
+    from cifar_helpers.saving import check_output_path
+
+    (tmp_path / "ro").mkdir(mode=0o500)
+    with pytest.raises(PermissionError, match="Cannot save a model in .*ro.*Permission denied"):
+        check_output_path(tmp_path / "ro" / "m.keras")
+
+
+def _archive(path, members, compression=zipfile.ZIP_DEFLATED):
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        ({"config.json": b" " * (65 * 2**20)}, r"'config.json' inflates from [\d,]+ to "
+         r"68,157,440 bytes"),
+        ({"model.weights.h5": b"\0" * (4 * 2**20)}, r"'model.weights.h5' inflates from"),
+    ],
+)
+def test_load_refuses_archives_that_inflate_implausibly(tmp_path, members, message):
+    path = _archive(tmp_path / "bomb.keras", {"metadata.json": "{}", **members})
+    with pytest.raises(ValueError, match=message):
+        load_model(path)
+
+
+def test_load_refuses_archives_larger_than_max_model_bytes(tmp_path, monkeypatch):
+    from cifar_helpers import saving
+
+    monkeypatch.setattr(saving, "MAX_MODEL_BYTES", 1000)
+    path = _archive(tmp_path / "big.keras", {"config.json": "{}", "w": b"x" * 2000},
+                    compression=zipfile.ZIP_STORED)
+    with pytest.raises(ValueError, match=r"would unpack to 0\.0 GB, more than .*MAX_MODEL_BYTES"):
+        load_model(path)
+
+
+def test_load_a_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="is a folder, not a model file"):
+        load_model(tmp_path)
+
+
 def test_load_or_train_loads_an_existing_model(model, images, tmp_path, monkeypatch):
     path = save_model(model, tmp_path / "trained.keras")
     monkeypatch.setattr(
@@ -281,7 +402,8 @@ def test_importing_does_not_load_tensorflow():
 def test_a_fresh_process_loads_a_saved_seed_model(model, images, tmp_path):
     # Nothing built or registered in the new process: load_model registers the
     # course's Keras classes (cifar_helpers.speedups, the fast recipes) itself.
-    path = save_model(model, tmp_path / "seed.keras")
+    keras.utils.set_random_seed(0)
+    path = save_model(build_seed_model(speedups=True), tmp_path / "seed.keras")
     code = (
         "import sys, numpy as np; from cifar_helpers.saving import load_model; "
         "m = load_model(sys.argv[1]); "

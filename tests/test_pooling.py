@@ -335,3 +335,29 @@ def test_valid_pooling_matches_scipy_ndimage(height, width, channels, pool_size,
     expected = _scipy_pool(x, pool_size, strides, mode)
     result = pool2d(x, pool_size=pool_size, strides=strides, padding="valid", mode=mode)
     np.testing.assert_allclose(result, expected, rtol=1e-10, atol=1e-12)
+
+
+# --- bounded cost ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_huge_padded_map_is_refused_before_allocating(mode):
+    with pytest.raises(ValueError, match=r"`pool2d's padded feature map` must fit in 2\.1 GB "
+                       r".*\(52000, 52000\) of 8-byte values: 21\.6 GB"):
+        pool2d(np.ones((32, 32)), 52_000, padding="same", mode=mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pool2d_backward_refuses_a_huge_padded_gradient(mode):
+    from cifar_helpers.backprop import pool2d_backward
+
+    with pytest.raises(ValueError, match=r"pool2d_backward's padded gradient.*21\.6 GB"):
+        pool2d_backward(np.ones((32, 32)), np.ones((1, 1)), 52_000, padding="same", mode=mode)
+
+
+def test_conv2d_backward_refuses_a_huge_padded_input():
+    from cifar_helpers.backprop import conv2d_backward, conv2d_backward_loops
+
+    for backward in (conv2d_backward, conv2d_backward_loops):
+        with pytest.raises(ValueError, match=r"conv2d_backward's padded input.*21\.7 GB"):
+            backward(np.ones((32, 32)), np.ones((3, 3)), np.ones((4, 4)), padding=26_000)

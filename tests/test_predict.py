@@ -20,6 +20,7 @@ from cifar_helpers.predict import (
     predict_classes,
     predict_image,
     predict_probabilities,
+    predict_tta,
 )
 
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 160, 0)
@@ -226,6 +227,76 @@ def test_decompression_bomb_is_refused(tmp_path, side):
         load_image(path)
 
 
+def _header_only_png(path, width, height, bit_depth=8, colour_type=0):
+    """`_png_claiming_size` with another bit depth and colour type (16-bit gray: 16, 0)."""
+    _png_claiming_size(path, width, height)
+    data = bytearray(path.read_bytes())
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 12 : ihdr + 14] = bytes([bit_depth, colour_type])
+    crc = zlib.crc32(bytes(data[ihdr : ihdr + 17])) & 0xFFFFFFFF
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", crc)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_large_16_bit_png_is_refused_with_its_pixel_count(tmp_path):
+    # The tester's 9400 x 9400 16-bit PNG (172 kB) took 10-12 s and 2.4 GB to load.
+    path = _header_only_png(tmp_path / "big16.png", 9400, 9400, bit_depth=16)
+    assert Image.open(path).mode == "I;16"
+    with pytest.raises(ImageLoadError, match=r"'big16.png' is 9400 x 9400 = 88,360,000 pixels; "
+                       r"a PNG image is decoded at full size.* at most 40,000,000 pixels"):
+        load_image(path)
+
+
+@pytest.mark.parametrize(
+    "name, save, loads",
+    [
+        ("wide.png", {}, False),                                   # 200 x 100 > 10,000
+        ("big.jpg", {"quality": 90}, True),                        # JPEG: decoded at 1/8
+        ("progressive.jpg", {"progressive": True, "subsampling": 0}, False),
+        ("small.webp", {}, False),                                 # WebP: a quarter of it
+    ],
+)
+def test_max_decode_pixels_by_format(tmp_path, monkeypatch, name, save, loads):
+    from cifar_helpers import photos
+
+    monkeypatch.setattr(photos, "MAX_DECODE_PIXELS", 10_000)
+    size = (200, 100) if name == "wide.png" else (60, 60) if name == "small.webp" else (400, 400)
+    path = _save(Image.new("RGB", size, RED), tmp_path / name, **save)
+    if loads:
+        assert load_image(path).shape == (32, 32, 3)
+    else:
+        with pytest.raises(ImageLoadError, match=f"'{name}' is {size[0]} x {size[1]} = "
+                           f"{size[0] * size[1]:,} pixels"):
+            load_image(path)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P", "LA", "I;16", "1"])
+def test_a_large_photo_shrunk_first_matches_a_direct_resize(tmp_path, mode):
+    rows, cols = np.mgrid[0:900, 0:1200]
+    ramp = ((rows + cols) * 255 // 2100).astype(np.uint8)
+    image = Image.fromarray(np.dstack([ramp, ramp[::-1], 255 - ramp]))
+    if mode == "I;16":
+        image = Image.fromarray(ramp.astype(np.uint16) * 257)
+    elif mode != "RGB":
+        image = image.convert(mode)
+    path = _save(image, tmp_path / "large.png")
+    for size in [(32, 32), (20, 40)]:
+        direct = prepare_image(Image.open(path), size).astype(int)
+        shrunk = load_image(path, size).astype(int)  # reduced by a whole factor first
+        assert np.abs(shrunk - direct).mean() < 2.0 and np.abs(shrunk - direct).max() < 40
+    assert max(load_image(path, size=None, max_side=100).shape) == 100
+
+
+def test_16_bit_pixels_convert_in_strips_like_the_formula(tmp_path):
+    values = np.random.default_rng(0).integers(0, 65536, size=(700, 9), dtype=np.uint16)
+    path = _save(Image.fromarray(values), tmp_path / "tall.png")
+    from cifar_helpers.photos import _to_gray8
+
+    expected = np.clip(np.rint(values / 257.0), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(np.asarray(_to_gray8(Image.open(path))), expected)
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_image(tmp_path / "nowhere.jpg")
@@ -306,13 +377,48 @@ def test_predict_image_bad_top_k(seed_model, test_images, top_k):
 
 
 @pytest.mark.parametrize(
-    "image",
-    [np.zeros((32, 32, 3), dtype=np.float32), np.zeros((32, 32), dtype=np.uint8),
-     np.zeros((32, 32, 4), dtype=np.uint8)],
+    "image, error, message",
+    [
+        (np.zeros((32, 32), dtype=np.uint8), ValueError, r"\(H, W, 3\) array .*grayscale"),
+        (np.zeros((32, 32, 4), dtype=np.uint8), ValueError, r"\(H, W, 3\) array .*\(32, 32, 4\)"),
+        (np.zeros((0, 0, 3), dtype=np.uint8), ValueError, r"H and W at least 1.*\(0, 0, 3\)"),
+        (np.zeros((32, 32, 3), dtype=np.uint16), ValueError, "uint8 pixels .* dtype uint16"),
+        (np.full((32, 32, 3), 2.0), ValueError, "floats in \\[0, 1\\].* from 2 to 2"),
+        (np.full((32, 32, 3), np.nan), ValueError, "1024 NaN|3072 NaN"),
+        (np.full((40, 40, 3), np.inf), ValueError, "4800 infinite"),
+        (None, TypeError, "must be a file path, a PIL image .* Received NoneType"),
+        (3, TypeError, "Received int"),
+    ],
 )
-def test_predict_image_bad_array(seed_model, image):
-    with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8 RGB"):
+def test_predict_image_bad_array(seed_model, image, error, message):
+    with pytest.raises(error, match=message):
         predict_image(seed_model, image)
+
+
+@pytest.mark.parametrize("shape", [(32, 32, 3), (48, 40, 3)])
+def test_predict_image_takes_floats_in_0_1_like_uint8(seed_model, shape):
+    pixels = np.random.default_rng(2).integers(0, 256, size=shape, dtype=np.uint8)
+    from_uint8 = dict(predict_image(seed_model, pixels, top_k=None))
+    from_floats = dict(predict_image(seed_model, pixels / 255.0, top_k=None))
+    for name, probability in from_uint8.items():
+        assert from_floats[name] == pytest.approx(probability, abs=1e-6)
+
+
+def test_predict_checks_the_model_input_size_before_keras(test_images):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    with pytest.raises(ValueError, match=r"model's input shape \(N, 64, 64, 3\)\. Received "
+                       r"images\.shape=\(4, 32, 32, 3\)"):
+        predict_probabilities(model, test_images[:4])
+    with pytest.raises(ValueError, match=r"model's input shape"):
+        predict_tta(model, test_images[:4])
+    gray = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Flatten(),
+                             keras.layers.Dense(10, activation="softmax")])
+    with pytest.raises(ValueError, match=r"must take RGB images .*\(None, 32, 32, 1\)"):
+        predict_image(gray, test_images[0])
 
 
 def test_predict_image_wrong_class_names(seed_model, test_images):
@@ -354,3 +460,27 @@ def test_per_class_accuracy_is_sklearn_recall(pairs):
 def test_per_class_accuracy_length_mismatch():
     with pytest.raises(ValueError, match="same length"):
         per_class_accuracy([0, 1], [0])
+
+
+@pytest.mark.parametrize(
+    "y_true, y_pred, kwargs, message",
+    [
+        ([12, 0], [12, 0], {}, r"`y_true` must lie in 0\.\.9 for num_classes=10\. Received "
+         r"values from 0 to 12"),
+        ([0, 1], [0, -1], {}, r"`y_pred` must lie in 0\.\.9 .* from -1 to 0"),
+        ([0.5, 1.0], [0, 1], {}, r"`y_true` must hold integer class indices.*float64.*argmax"),
+        ([0, 1], [[0, 1], [1, 0]], {}, r"`y_pred` must be class indices of shape \(N,\) or "
+         r"\(N, 1\)"),
+        ([0, 1], [0, 1], {"num_classes": 0}, r"`num_classes` must be an integer >= 1"),
+        ([0, 2], [0, 1], {"num_classes": 2}, r"0\.\.1 for num_classes=2"),
+    ],
+)
+def test_per_class_accuracy_refuses_labels_that_are_not_classes(y_true, y_pred, kwargs,
+                                                                 message):
+    with pytest.raises(ValueError, match=message):
+        per_class_accuracy(y_true, y_pred, **kwargs)
+
+
+def test_per_class_accuracy_takes_column_labels():
+    result = per_class_accuracy(np.array([[0], [1]]), np.array([0, 0]), num_classes=2)
+    np.testing.assert_array_equal(result, [1.0, 0.0])

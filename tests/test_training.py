@@ -1,15 +1,20 @@
 """Tests for cifar_helpers.training: the input pipeline, compact logs, checkpoints, resuming."""
 
 import json
+import os
+import re
 
 import numpy as np
 import pytest
 
 from cifar_helpers.training import (
+    BackupError,
     BestModelCheckpoint,
     EpochLogger,
+    epoch_order,
     format_epoch_log,
     make_dataset,
+    remove_backup,
     train,
 )
 
@@ -82,20 +87,31 @@ def test_dataset_passes_floats_through(data):
     np.testing.assert_array_equal(np.asarray(x), floats)
 
 
-def test_dataset_shuffles_each_epoch_reproducibly(data):
+def test_dataset_shuffles_each_epoch_by_seed_and_epoch(data):
     images, labels = data
     index_images = np.arange(96, dtype=np.float32).reshape(96, 1, 1, 1)
 
-    def orders(seed):
-        dataset = make_dataset(index_images, labels, batch_size=96, shuffle=True, seed=seed)
-        return [np.asarray(next(iter(dataset))[0]).ravel() for _ in range(2)]
+    def orders(seed, epochs=2, initial_epoch=0):
+        dataset = make_dataset(index_images, labels, batch_size=96, shuffle=True, seed=seed,
+                               epochs=epochs, initial_epoch=initial_epoch)
+        return [np.asarray(x).ravel().astype(int) for x, _ in dataset]
 
     first, second = orders(5)
     assert sorted(first) == list(range(96)) and sorted(second) == list(range(96))
     assert not np.array_equal(first, second)  # a new order every epoch
-    again = orders(5)
-    np.testing.assert_array_equal(first, again[0])
-    np.testing.assert_array_equal(second, again[1])
+    np.testing.assert_array_equal(first, epoch_order(96, 5, 0))
+    np.testing.assert_array_equal(second, epoch_order(96, 5, 1))
+    # A dataset that starts at epoch 1 (a resumed run) shows epoch 1's order.
+    (resumed,) = orders(5, initial_epoch=1)
+    np.testing.assert_array_equal(resumed, second)
+    assert not np.array_equal(orders(6)[0], first)
+
+
+def test_dataset_batches_do_not_cross_epochs(data):
+    images, labels = data
+    sizes = [len(x) for x, _ in make_dataset(images[:10], labels[:10], batch_size=4,
+                                             shuffle=True, seed=0, epochs=3)]
+    assert sizes == [4, 4, 2] * 3
 
 
 @pytest.mark.parametrize(
@@ -297,3 +313,262 @@ def test_epoch_logger_prints_through_print_fn():
     logger.on_epoch_begin(0)
     logger.on_epoch_end(0, {"loss": 1.5})
     assert len(lines) == 1 and lines[0].startswith("epoch 1/2") and lines[0].endswith("loss 1.5000")
+
+
+# --- resuming: exact, never wedged, never lying -------------------------------------------
+
+
+class _StopAfter(keras.callbacks.Callback):
+    """Interrupt the run at the end of epoch `epoch` (after its backup was written)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt(f"stopped after epoch {epoch + 1}")
+
+
+def _interrupted(data, backup, stop_after=0, epochs=3, **kwargs):
+    """Train tiny_model() with a backup and stop it after epoch `stop_after` + 1."""
+    images, labels = data
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_model(), images, labels, epochs=epochs, batch_size=16, seed=0,
+              backup_dir=backup, callbacks=[_StopAfter(stop_after)], verbose=False, **kwargs)
+
+
+def _resume(data, backup, epochs=3, **kwargs):
+    images, labels = data
+    model = tiny_model(seed=99)  # other initial weights, as after a crash: the backup wins
+    history = train(model, images, labels, epochs=epochs, batch_size=16, seed=0,
+                    backup_dir=backup, **kwargs)
+    return model, history
+
+
+def _assert_same_weights(model, other):
+    for mine, theirs in zip(model.get_weights(), other.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+@pytest.mark.parametrize("stop_after", [0, 1])
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(data, tmp_path,
+                                                                      stop_after):
+    # tiny_model() has a Dropout layer: its random state is backed up too, and each
+    # epoch's order depends only on (seed, epoch), so nothing differs after a resume.
+    images, labels = data
+    uninterrupted = tiny_model()
+    expected = train(uninterrupted, images, labels, epochs=3, batch_size=16, seed=0,
+                     verbose=False)
+    _interrupted(data, tmp_path / "b", stop_after=stop_after)
+    resumed, history = _resume(data, tmp_path / "b", verbose=False)
+    _assert_same_weights(resumed, uninterrupted)
+    assert history.history["loss"] == pytest.approx(expected.history["loss"], rel=1e-6)
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_kill_between_the_backup_files_loses_at_most_that_epoch(data, tmp_path,
+                                                                   monkeypatch):
+    from cifar_helpers import training
+
+    _interrupted(data, tmp_path / "b", stop_after=0)  # epoch 1 backed up
+    real_replace, calls = os.replace, []
+
+    def killed_after_the_weights(source, target):
+        calls.append(target)
+        if len(calls) == 3:  # epoch 2: weights moved to .bkp and replaced, then killed
+            raise KeyboardInterrupt("killed while writing the backup")
+        real_replace(source, target)
+
+    monkeypatch.setattr(training.os, "replace", killed_after_the_weights)
+    images, labels = data
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_model(), images, labels, epochs=3, batch_size=16, seed=0,
+              backup_dir=tmp_path / "b", verbose=False)
+    monkeypatch.setattr(training.os, "replace", real_replace)
+    lines = []
+    _resume(data, tmp_path / "b", print_fn=lines.append)
+    assert lines[0] == "resuming after epoch 1/3 from the backup"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: (b / "latest.weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 91),
+        lambda b: (b / "training_metadata.json").write_text(""),
+        lambda b: (b / "history.json").write_text((b / "history.json").read_text()[:10]),
+        lambda b: (b / "latest.weights.h5").unlink(),
+    ],
+    ids=["truncated weights", "empty metadata", "truncated history", "missing weights"],
+)
+def test_a_damaged_backup_falls_back_to_the_epoch_before(data, tmp_path, damage):
+    backup = tmp_path / "b"
+    _interrupted(data, backup, stop_after=1)  # epochs 1 and 2 backed up (2 latest, 1 .bkp)
+    damage(backup)
+    lines = []
+    model, history = _resume(data, backup, print_fn=lines.append)
+    assert lines[0] == "resuming after epoch 1/3 from the backup"
+    assert [line.split()[1] for line in lines[1:]] == ["2/3", "3/3"]
+    assert len(history.history["loss"]) == 3
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda b: (b / "latest.weights.h5").write_bytes(b"\x89HDF\r\n"), "damaged"),
+        (lambda b: (b / "training_metadata.json").write_text(""), "damaged.*JSONDecodeError"),
+        (lambda b: (b / "history.json").write_text('{"loss": [1.'), "damaged.*history.json"),
+        (lambda b: (b / "training_metadata.json").write_text('{"epoch": 99, "batch": 0}'),
+         "says 99 epochs were done, but this run has epochs=3"),
+        (lambda b: (b / "training_metadata.json").unlink(), "holds weights but no "
+         "training_metadata.json"),
+    ],
+    ids=["truncated weights", "empty metadata", "truncated history", "epoch 99 of 3",
+         "weights without metadata"],
+)
+def test_an_unusable_backup_is_refused_with_the_way_out(data, tmp_path, damage, message):
+    backup = tmp_path / "b"
+    _interrupted(data, backup, stop_after=0)  # only epoch 1: no earlier copy to fall back on
+    damage(backup)
+    with pytest.raises(BackupError, match=message) as excinfo:
+        _resume(data, backup, verbose=False)
+    assert f"'{backup}'" in str(excinfo.value) and "restart=True" in str(excinfo.value)
+    assert "--restart" in str(excinfo.value)
+    # restart=True starts over: epoch 1 of 3, and the backup is replaced.
+    lines = []
+    _, history = _resume(data, backup, restart=True, print_fn=lines.append)
+    assert lines[0].startswith("epoch 1/3") and len(history.history["loss"]) == 3
+    assert not backup.exists()
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [({"images": 64}, "made with images=96; this run has images=64"),
+     ({"batch_size": 8}, "made with batch_size=16"),
+     ({"seed": 1}, "made with seed=0; this run has seed=1")],
+)
+def test_a_backup_of_another_run_is_refused(data, tmp_path, change, message):
+    images, labels = data
+    _interrupted(data, tmp_path / "b", stop_after=0)
+    n = change.get("images", 96)
+    with pytest.raises(BackupError, match=message):
+        train(tiny_model(), images[:n], labels[:n], epochs=3,
+              batch_size=change.get("batch_size", 16), seed=change.get("seed", 0),
+              backup_dir=tmp_path / "b", verbose=False)
+
+
+def test_a_backup_made_by_keras_backup_and_restore_still_resumes(data, tmp_path):
+    images, labels = data
+    backup = tmp_path / "b"
+    model = tiny_model()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(images / 255.0, labels, batch_size=16, epochs=3, verbose=0, callbacks=[
+            keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
+            _StopAfter(0)])
+    (backup / "history.json").write_text(json.dumps({"loss": [1.0], "accuracy": [0.5]}))
+    lines = []
+    _, history = _resume(data, backup, print_fn=lines.append)
+    assert lines[0] == "resuming after epoch 1/3 from the backup"
+    assert history.history["loss"][0] == 1.0 and len(history.history["loss"]) == 3
+
+
+def test_a_finished_backup_kept_for_saving_trains_nothing_more(data, tmp_path):
+    images, labels = data
+    backup = tmp_path / "b"
+    model = tiny_model()
+    first = train(model, images, labels, epochs=2, batch_size=16, seed=0, backup_dir=backup,
+                  delete_backup=False, verbose=False)
+    assert (backup / "latest.weights.h5").is_file()
+    lines = []
+    again, history = _resume(data, backup, epochs=2, print_fn=lines.append)
+    assert lines == ["resuming after epoch 2/2 from the backup"]
+    assert history.history == first.history
+    _assert_same_weights(again, model)
+    assert not backup.exists()
+
+
+def test_remove_backup_keeps_files_that_are_not_its_own(data, tmp_path):
+    backup = tmp_path / "b"
+    _interrupted(data, backup, stop_after=0)
+    (backup / "notes.txt").write_text("mine")
+    remove_backup(backup)
+    assert sorted(p.name for p in backup.iterdir()) == ["notes.txt"]
+    remove_backup(tmp_path / "never-made")  # nothing to do: no error
+
+
+# --- nothing trained is lost ---------------------------------------------------------------
+
+
+class _Count(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs += 1
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda t: {"checkpoint_path": t / "folder.keras"}, ValueError, "is a folder"),
+        (lambda t: {"checkpoint_path": t / "file" / "m.keras"}, OSError,
+         "Cannot save a model in '.*file'"),
+        (lambda t: {"backup_dir": t / "file"}, OSError,
+         "Cannot write the training backup in '.*file'"),
+        (lambda t: {"backup_dir": t / "file" / "b"}, OSError, "Cannot write the training backup"),
+    ],
+)
+def test_outputs_that_cannot_be_written_fail_before_the_first_epoch(data, tmp_path, make, error,
+                                                                    message):
+    images, labels = data
+    (tmp_path / "folder.keras").mkdir()
+    (tmp_path / "file").write_text("in the way")
+    count = _Count()
+    with pytest.raises(error, match=message):
+        train(tiny_model(), images, labels, epochs=2, verbose=False, callbacks=[count],
+              **make(tmp_path))
+    assert count.epochs == 0
+
+
+def test_a_checkpoint_path_with_missing_folders_is_created(data, tmp_path):
+    images, labels = data
+    path = tmp_path / "new" / "sub" / "best.keras"
+    train(tiny_model(), images, labels, epochs=1, checkpoint_path=path, verbose=False)
+    assert path.is_file()
+
+
+def test_a_failed_checkpoint_save_rescues_the_model_and_keeps_the_backup(data, tmp_path):
+    images, labels = data
+    backup, path = tmp_path / "run.backup", tmp_path / "best.keras"
+
+    class InTheWay(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:  # after the pre-flight check: a folder appears where the file goes
+                path.unlink()
+                path.mkdir()
+
+    with pytest.raises(OSError, match="Could not save the best model") as excinfo:
+        train(tiny_model(), images, labels, epochs=3, batch_size=16, seed=0,
+              checkpoint_path=path, monitor="loss", backup_dir=backup, verbose=False,
+              callbacks=[InTheWay()])
+    message = str(excinfo.value)
+    rescued = re.search(r"saved to '([^']+)' instead", message).group(1)
+    assert rescued.startswith(str(tmp_path)) and keras.models.load_model(rescued)
+    assert f"backup in '{backup}' is kept" in message
+    assert (backup / "latest.weights.h5").is_file()
+
+
+def test_a_resumed_run_keeps_the_best_checkpoint_of_the_epochs_before(tmp_path):
+    path = tmp_path / "best.keras"
+    checkpoint = BestModelCheckpoint(path, monitor="val_accuracy")
+    checkpoint.set_model(tiny_model())
+    checkpoint.restore({"val_accuracy": [0.4, 0.7]})  # no file yet: nothing to keep
+    assert checkpoint.best == -np.inf
+    path.write_bytes(b"the best model of epoch 2")
+    checkpoint.restore({"val_accuracy": [0.4, 0.7]})
+    assert (checkpoint.best, checkpoint.best_epoch) == (0.7, 1)
+    checkpoint.on_epoch_end(2, {"val_accuracy": 0.6})  # worse than epoch 2: kept
+    assert path.read_bytes() == b"the best model of epoch 2"
+    checkpoint.on_epoch_end(3, {"val_accuracy": 0.8})
+    assert keras.models.load_model(path) and checkpoint.best_epoch == 3
