@@ -1,19 +1,20 @@
-"""Pictures for the instructor widgets: PNG bytes, heatmaps, tables of numbers, figures.
+"""Pictures for the instructor widgets: PNG bytes, heatmaps, tables of numbers.
 
 The widgets in `cifar_helpers.widgets` only wire controls to these functions;
 everything they *show* is built here, from plain arrays, so it can be tested
-without a browser. Three kinds of output:
+without a browser. Two kinds of output:
 
 - raster pictures as ``(H, W, 3)`` uint8 arrays (`heatmap`, `tile_maps`,
-  `pooling_picture`), enlarged with `enlarge` and encoded with `png_bytes`;
+  `pooling_picture`, `stride_windows_picture`, `histogram_picture`,
+  `activation_picture`), drawn with NumPy (a few milliseconds, so a widget
+  redraws at once on every click), enlarged with `enlarge` and encoded with
+  `png_bytes`;
 - HTML snippets (`number_table`, `convolution_step_html`, `pooling_step_html`,
-  `probability_bars`): a small grid of numbers with some cells marked;
-- Matplotlib figures (`plot_stride_windows`, `plot_activation`), drawn on a
-  ``matplotlib.figure.Figure`` (never pyplot, so no global state) and turned
-  into PNG bytes by `figure_png`.
+  `probability_bars`): a small grid of numbers with some cells marked, sized in
+  ``em`` and coloured with JupyterLab's theme variables.
 
-This module imports NumPy only; Matplotlib and Pillow are imported inside the
-functions that need them, and there is no ipywidgets here.
+This module imports NumPy only; Matplotlib (for its colormaps) and Pillow are
+imported inside the functions that need them, and there is no ipywidgets here.
 """
 
 from __future__ import annotations
@@ -29,36 +30,43 @@ from .windows import output_size, pad_amounts, pad_image, window_positions
 
 __all__ = [
     "CELL_MARKS",
+    "activation_picture",
     "convolution_step_html",
     "enlarge",
     "figure_png",
     "format_number",
     "heatmap",
+    "histogram_picture",
     "number_table",
-    "plot_activation",
-    "plot_stride_windows",
     "png_bytes",
     "pooling_picture",
     "pooling_step_html",
     "probability_bars",
+    "stride_windows_picture",
     "tile_maps",
     "to_uint8",
 ]
 
+# Sizes in em, so that they follow the page's text size (zoom, Presentation Mode); colours
+# from JupyterLab's theme variables, with fallbacks for pages without them.
 _CELL = (
-    "border:1px solid #9e9e9e;min-width:2.1em;height:2.1em;padding:0 .3em;"
-    "text-align:center;font-family:monospace;font-size:13px;"
+    "border:1px solid var(--jp-border-color1,#9e9e9e);min-width:2.1em;height:2.1em;"
+    "padding:0 .3em;text-align:center;font-family:monospace;font-size:1em;"
 )
-_TABLE = "border-collapse:collapse;margin:4px 12px 4px 0;"
-_ARITHMETIC = "font-family:monospace;font-size:13px"
+_TABLE = "border-collapse:collapse;margin:.3em .9em .3em 0;"
+_ARITHMETIC = "font-family:monospace;font-size:1em"
+_CAPTION = "font-size:.93em;color:var(--jp-content-font-color1,rgba(0,0,0,.87))"
 
 #: Extra CSS of a marked cell in `number_table`: zero padding, the current window,
-#: the output cells already computed, and the one being computed now.
+#: the output cells already computed, and the one being computed now. A cell with a
+#: background of its own sets its own text colour too, so that it reads (contrast
+#: at least 4.5:1) in the light and the dark theme.
 CELL_MARKS = {
-    "pad": "background:#eeeeee;color:#9e9e9e;",
-    "window": "background:#ffd54f;font-weight:bold;",
-    "done": "background:#c8e6c9;",
-    "current": "background:#43a047;color:white;font-weight:bold;",
+    "pad": "background:var(--jp-layout-color2,#eee);color:var(--jp-ui-font-color1,#212121);"
+           "font-style:italic;",
+    "window": "background:#ffd54f;color:#000;font-weight:bold;",
+    "done": "background:#c8e6c9;color:#1b1b1b;",
+    "current": "background:#2e7d32;color:#fff;font-weight:bold;",
 }
 
 
@@ -315,7 +323,7 @@ def number_table(values, marks=None, title=""):
             for c in range(values.shape[1])
         )
         rows.append(f"<tr>{cells}</tr>")
-    caption = f'<div style="font-size:12px;color:#555">{html.escape(title)}</div>'
+    caption = f'<div class="cifar-caption" style="{_CAPTION}">{html.escape(title)}</div>'
     return (f'<div style="display:inline-block;vertical-align:top">{caption}'
             f'<table style="{_TABLE}">{"".join(rows)}</table></div>')
 
@@ -408,7 +416,7 @@ def pooling_step_html(feature_map, pooled, cell, window, mode="max"):
     >>> x = np.array([[1, 3], [4, 6]])
     >>> _, arithmetic = pooling_step_html(x, [[14]], (0, 0), (slice(0, 2), slice(0, 2)), "sum")
     >>> arithmetic
-    "<div style='font-family:monospace;font-size:13px'>sum(1, 3, 4, 6) = <b>14</b></div>"
+    "<div style='font-family:monospace;font-size:1em'>sum(1, 3, 4, 6) = <b>14</b></div>"
     """
     feature_map, pooled = np.asarray(feature_map), np.asarray(pooled)
     word = _REDUCTION_WORDS[check_choice(mode, "mode", tuple(_REDUCTION_WORDS))]
@@ -440,7 +448,8 @@ def probability_bars(pairs):
         rows.append(
             "<tr>"
             f"<td style='padding:1px 8px;text-align:right'>{html.escape(name)}</td>"
-            f"<td style='width:260px'><div style='background:#1e88e5;height:14px;"
+            f"<td style='width:16em'><div style='background:var(--jp-brand-color1,#1976d2);"
+            f"height:1em;"
             f"width:{width:.1f}%'></div></td>"
             f"<td style='padding:1px 8px;font-family:monospace'>{probability * 100:.1f}%</td>"
             "</tr>"
@@ -448,21 +457,36 @@ def probability_bars(pairs):
     return f"<table>{''.join(rows)}</table>"
 
 
-# -- figures -----------------------------------------------------------------------------------
-def _figure_axes(ax, figsize):
-    if ax is not None:
-        return ax
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize).subplots()
+# -- pictures drawn with NumPy (fast enough for every click) ----------------------------------
+#: Colours of the NumPy-drawn pictures (RGB): bars and window frames, the chosen window and
+#: its frame, zero padding, grid lines and axes.
+_BLUE, _YELLOW, _ORANGE = (30, 136, 229), (255, 213, 79), (230, 81, 0)
+_PAD_GREY, _LINE_GREY = (191, 191, 191), (158, 158, 158)
 
 
-def plot_stride_windows(size, kernel_size, strides=1, padding="valid", highlight=(0, 0),
-                        ax=None):
+def _blend(canvas, rows, cols, colour, alpha):
+    """Paint `colour` over ``canvas[rows, cols]`` with opacity `alpha`, in place."""
+    patch = canvas[rows, cols].astype(float)
+    canvas[rows, cols] = np.rint(patch * (1 - alpha) + np.asarray(colour) * alpha)
+
+
+def _frame(canvas, top, left, height, width, colour, alpha=1.0, thickness=1):
+    """Draw the outline of a rectangle on `canvas`, in place."""
+    bottom, right, t = top + height, left + width, thickness
+    for rows, cols in ((slice(top, top + t), slice(left, right)),
+                       (slice(bottom - t, bottom), slice(left, right)),
+                       (slice(top + t, bottom - t), slice(left, left + t)),
+                       (slice(top + t, bottom - t), slice(right - t, right))):
+        _blend(canvas, rows, cols, colour, alpha)
+
+
+def stride_windows_picture(size, kernel_size, strides=1, padding="valid", highlight=(0, 0),
+                           cell=24):
     """Every window of a square kernel sliding over a square grid, one of them highlighted.
 
     The grid's cells are white, the zero padding around them grey; every
-    window is outlined in blue and the `highlight`-ed one filled yellow.
+    window is outlined in translucent blue (overlaps look darker) and the
+    `highlight`-ed one is filled yellow with an orange frame.
 
     Parameters
     ----------
@@ -472,12 +496,13 @@ def plot_stride_windows(size, kernel_size, strides=1, padding="valid", highlight
     padding : {"valid", "same"} or int
     highlight : (int, int)
         Output cell ``(row, col)`` whose window is highlighted.
-    ax : matplotlib.axes.Axes, optional
-        Drawn on; by default a new ``Figure`` (not pyplot) of 4.2×4.2 inches.
+    cell : int
+        Pixels per grid cell.
 
     Returns
     -------
-    matplotlib.axes.Axes
+    (P * cell + 1, P * cell + 1, 3) uint8 ndarray
+        ``P`` is the padded size; grid cell ``(r, c)`` starts at pixel ``(r * cell, c * cell)``.
 
     Raises
     ------
@@ -487,80 +512,100 @@ def plot_stride_windows(size, kernel_size, strides=1, padding="valid", highlight
 
     Examples
     --------
-    >>> ax = plot_stride_windows(7, 3, strides=2, highlight=(1, 2))
-    >>> len(ax.collections[-1].get_paths()), ax.patches[0].get_xy()   # 3×3 windows
-    (9, (4, 2))
+    >>> picture = stride_windows_picture(3, 2, padding=1, highlight=(0, 0), cell=10)
+    >>> picture.shape, picture[45, 45].tolist(), picture[15, 15].tolist()   # pad, chosen window
+    ((51, 51, 3), [191, 191, 191], [255, 230, 149])
     """
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import Rectangle
-
     out = output_size(size, kernel_size, strides, padding)
     (before, after), _ = pad_amounts((size, size), kernel_size, strides, padding)
     padded = size + before + after
-    k, s = kernel_size, strides
-    i, j = highlight
-    ax = _figure_axes(ax, (4.2, 4.2))
-    inside = np.zeros((padded, padded))
-    inside[before:before + size, before:before + size] = 1
-    ax.imshow(inside, cmap="gray", vmin=-3, vmax=1, extent=(0, padded, padded, 0),
-              interpolation="nearest")
-    ax.hlines(range(padded + 1), 0, padded, color="#9e9e9e", linewidth=0.8)
-    ax.vlines(range(padded + 1), 0, padded, color="#9e9e9e", linewidth=0.8)
-    frames = [Rectangle((b * s + 0.08, a * s + 0.08), k - 0.16, k - 0.16)
-              for a in range(out) for b in range(out)]
-    ax.add_collection(PatchCollection(frames, facecolor="none", edgecolor="#1e88e5",
-                                      alpha=0.35, linewidth=1))
-    ax.add_patch(Rectangle((j * s, i * s), k, k, facecolor="#ffd54f", alpha=0.6,
-                           edgecolor="#e65100", linewidth=2.5))
-    ax.set_xlim(0, padded)
-    ax.set_ylim(padded, 0)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.set_title(f"{size}×{size} input, {k}×{k} kernel, strides {s}, padding {padding!r}",
-                 fontsize=10)
-    return ax
+    side = padded * cell + 1
+    canvas = np.full((side, side, 3), _PAD_GREY, np.uint8)
+    inside = slice(before * cell, (before + size) * cell)
+    canvas[inside, inside] = 255
+    canvas[::cell, :] = _LINE_GREY
+    canvas[:, ::cell] = _LINE_GREY
+    s, span = strides, kernel_size * cell
+    for a in range(out):
+        for b in range(out):
+            _frame(canvas, a * s * cell + 3, b * s * cell + 3, span - 5, span - 5, _BLUE, 0.45,
+                   thickness=2)
+    top, left = highlight[0] * s * cell, highlight[1] * s * cell
+    _blend(canvas, slice(top, top + span + 1), slice(left, left + span + 1), _YELLOW, 0.6)
+    _frame(canvas, top, left, span + 1, span + 1, _ORANGE, thickness=3)
+    return canvas
 
 
-def plot_activation(before, after, name, fig=None):
-    """A feature map before and after an activation: the maps on top, histograms below.
-
-    Both maps use a red (positive) / blue (negative) colormap centred on 0.
+def histogram_picture(values, bins=40, size=(96, 256)):
+    """A histogram of `values` as a picture: blue bars on white, a grey line at the value 0.
 
     Parameters
     ----------
-    before, after : (H, W) ndarray
-    name : str
-        The activation's name, for the title of the right column.
-    fig : matplotlib.figure.Figure, optional
-        Drawn into (cleared first); by default a new ``Figure`` (not pyplot).
+    values : array_like
+        Any shape; all values are counted.
+    bins : int
+        Equal-width bins from the smallest to the largest value.
+    size : (int, int)
+        ``(rows, cols)`` of the picture; the tallest bar fills the height.
 
     Returns
     -------
-    matplotlib.figure.Figure
+    (rows, cols, 3) uint8 ndarray
 
     Examples
     --------
-    >>> x = np.array([[-1.0, 2.0], [0.5, -3.0]])
-    >>> fig = plot_activation(x, np.maximum(x, 0), "relu")
-    >>> [ax.get_title() for ax in fig.axes[:4]]
-    ['before', 'after relu', '', '']
+    >>> picture = histogram_picture([0, 1, 1, 1], bins=2, size=(4, 4))
+    >>> (picture[:, :, 0] != 255).astype(int)   # 1 value in the first bin, 3 in the second
+    array([[0, 0, 1, 0],
+           [0, 0, 1, 0],
+           [1, 0, 1, 0],
+           [1, 1, 1, 1]])
     """
-    if fig is None:
-        from matplotlib.figure import Figure
+    values = np.asarray(values, dtype=float).ravel()
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+    counts, _ = np.histogram(values, bins=bins, range=(low, high))
+    rows, cols = size
+    canvas = np.full((rows, cols, 3), 255, np.uint8)
+    if low < 0 < high:
+        canvas[:, int((0 - low) / (high - low) * (cols - 1))] = _LINE_GREY
+    heights = np.where(counts > 0, np.maximum(np.rint(counts / counts.max() * (rows - 1)), 1), 0)
+    edges = np.linspace(0, cols, bins + 1).round().astype(int)
+    for k, height in enumerate(heights.astype(int)):
+        if height:
+            canvas[rows - 1 - height:rows - 1, edges[k]:max(edges[k + 1] - 1, edges[k] + 1)] = _BLUE
+    canvas[-1] = _LINE_GREY
+    return canvas
 
-        fig = Figure(figsize=(8, 5.2))
-    else:
-        fig.clear()
-    axes = fig.subplots(2, 2)
-    for column, (values, label) in enumerate(((before, "before"), (after, f"after {name}"))):
-        values = np.asarray(values, dtype=float)
-        limit = float(np.max(np.abs(values))) or 1.0
-        shown = axes[0, column].imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        axes[0, column].set_title(label, fontsize=10)
-        axes[0, column].axis("off")
-        fig.colorbar(shown, ax=axes[0, column], shrink=0.8)
-        axes[1, column].hist(values.ravel(), bins=40, color="#1e88e5")
-        axes[1, column].set_xlabel("value")
-    axes[1, 0].set_ylabel("count")
-    fig.tight_layout()
-    return fig
+
+def activation_picture(values, width=256, histogram_rows=96, gap=8):
+    """A feature map as a red (+) / blue (−) heatmap centred on 0, with its histogram below.
+
+    Parameters
+    ----------
+    values : (H, W) array_like
+    width : int
+        About how many pixels wide the map is drawn (it is enlarged by a whole factor).
+    histogram_rows, gap : int
+        Height of the histogram (`histogram_picture`) and of the white gap above it.
+
+    Returns
+    -------
+    (rows, cols, 3) uint8 ndarray
+
+    Examples
+    --------
+    >>> picture = activation_picture([[-1.0, 0.0, 1.0]], width=30, histogram_rows=10, gap=2)
+    >>> picture.shape   # 1 * 10 rows of map, 2 of gap, 10 of histogram; 3 * 10 columns
+    (22, 30, 3)
+    >>> picture[0, 0].tolist(), picture[0, 29].tolist()   # blue for -1, red for +1
+    ([5, 48, 97], [103, 0, 31])
+    """
+    values = np.asarray(values, dtype=float)
+    limit = float(np.max(np.abs(values))) or 1.0
+    top = enlarge(heatmap(values, -limit, limit, cmap="RdBu_r"), -(-width // max(values.shape)))
+    canvas = np.full((top.shape[0] + gap + histogram_rows, top.shape[1], 3), 255, np.uint8)
+    canvas[:top.shape[0]] = top
+    canvas[top.shape[0] + gap:] = histogram_picture(values, size=(histogram_rows, top.shape[1]))
+    return canvas

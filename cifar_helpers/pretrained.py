@@ -4,7 +4,9 @@
 train``) saved. When there is none yet, it trains a small stand-in
 (`train_quick_seed_model`: 100 images per class, one epoch, about 30 s on a
 laptop CPU) so that a dashboard always opens. The stand-in guesses little
-better than chance, and says so.
+better than chance, and says so: it is named `STAND_IN_NAME` (the name is
+saved in its file, so it survives loading), `is_stand_in` recognises it, and
+the model widgets label its predictions with `STAND_IN_NOTE`.
 """
 
 from __future__ import annotations
@@ -17,18 +19,49 @@ from .models import build_seed_model
 from .saving import load_model, save_model
 from .training import train
 
-__all__ = ["QUICK_EPOCHS", "QUICK_PER_CLASS", "load_or_train_seed_model", "train_quick_seed_model"]
+__all__ = [
+    "QUICK_EPOCHS",
+    "QUICK_PER_CLASS",
+    "STAND_IN_NAME",
+    "STAND_IN_NOTE",
+    "is_stand_in",
+    "load_or_train_seed_model",
+    "train_quick_seed_model",
+]
 
 #: Images per class and epochs of the stand-in model `load_or_train_seed_model` trains.
 QUICK_PER_CLASS = 100
 QUICK_EPOCHS = 1
+
+#: The name of the stand-in model, saved in its ``.keras`` file.
+STAND_IN_NAME = "seed_cnn_stand_in"
+
+#: What the widgets say about every prediction a stand-in model makes.
+STAND_IN_NOTE = (
+    f"Stand-in model, {QUICK_EPOCHS} epoch on {10 * QUICK_PER_CLASS:,} images: guesses are "
+    "near chance. Run notebook 09 for the real model."
+)
+
+
+def is_stand_in(model):
+    """True if `model` is the quick stand-in (`train_quick_seed_model`), even after loading.
+
+    Examples
+    --------
+    >>> class Model:
+    ...     name = STAND_IN_NAME
+    >>> is_stand_in(Model()), is_stand_in(object())
+    (True, False)
+    """
+    return getattr(model, "name", None) == STAND_IN_NAME
 
 
 def train_quick_seed_model(path=None, seed=0, verbose=True):
     """Train the seed model briefly (100 images per class, 1 epoch) and save it.
 
     This is the stand-in `load_or_train_seed_model` uses when no trained model
-    exists yet: about 10% accuracy above chance, in well under a minute.
+    exists yet: about 10% accuracy above chance, in well under a minute. It is
+    named `STAND_IN_NAME`, so that `is_stand_in` knows it after loading too.
 
     Parameters
     ----------
@@ -46,6 +79,7 @@ def train_quick_seed_model(path=None, seed=0, verbose=True):
     (x_train, y_train), _ = load_cifar10()
     x_small, y_small = subset_per_class(x_train, y_train, QUICK_PER_CLASS, seed=seed)
     model = build_seed_model()
+    model.name = STAND_IN_NAME
     train(
         model,
         scale_pixels(x_small),
@@ -76,6 +110,7 @@ def load_or_train_seed_model(path=None, verbose=True):
         The saved model if `path` exists; otherwise a stand-in trained on 100
         images per class for one epoch (seed 0), saved to the quick path
         ``models/seed_cnn_quick.keras`` so the next call just loads it.
+        ``is_stand_in(model)`` tells which.
     """
     path = Path(path) if path is not None else model_path("seed_cnn")
     if path.is_file():

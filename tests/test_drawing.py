@@ -15,18 +15,19 @@ from PIL import Image
 from cifar_helpers.convolution import conv2d
 from cifar_helpers.drawing import (
     CELL_MARKS,
+    activation_picture,
     convolution_step_html,
     enlarge,
     figure_png,
     format_number,
     heatmap,
+    histogram_picture,
     number_table,
-    plot_activation,
-    plot_stride_windows,
     png_bytes,
     pooling_picture,
     pooling_step_html,
     probability_bars,
+    stride_windows_picture,
     tile_maps,
     to_uint8,
 )
@@ -207,46 +208,73 @@ def test_probability_bars():
     assert "width:0.5%" in bars  # a zero probability still shows a sliver
 
 
-# -- figures -----------------------------------------------------------------------------------
+# -- pictures drawn with NumPy -----------------------------------------------------------------
+YELLOWISH = (255, 230, 149)  # the chosen window over a white cell
+PAD = (191, 191, 191)
+
+
 @pytest.mark.parametrize("size, kernel_size, strides, padding",
                          [(7, 3, 2, "valid"), (8, 3, 2, "same"), (5, 2, 1, "same"),
                           (12, 7, 4, 3)])
-def test_plot_stride_windows(size, kernel_size, strides, padding):
+def test_stride_windows_picture(size, kernel_size, strides, padding):
     out = output_size(size, kernel_size, strides, padding)
     (before, after), _ = pad_amounts((size, size), kernel_size, strides, padding)
-    padded = size + before + after
-    ax = plot_stride_windows(size, kernel_size, strides, padding, highlight=(out - 1, 0))
-    assert len(ax.collections[-1].get_paths()) == out * out
-    chosen = ax.patches[0]
-    assert chosen.get_xy() == (0, (out - 1) * strides)
-    assert chosen.get_width() == chosen.get_height() == kernel_size
+    padded, cell = size + before + after, 20
+    picture = stride_windows_picture(size, kernel_size, strides, padding,
+                                     highlight=(out - 1, 0), cell=cell)
+    assert picture.shape == (padded * cell + 1, padded * cell + 1, 3)
     assert (out - 1) * strides + kernel_size <= padded  # the last window fits
-    assert ax.get_xlim() == (0, padded)
-    inside = ax.images[0].get_array()
-    assert inside.sum() == size * size and inside.shape == (padded, padded)
-    assert ax.get_title().startswith(f"{size}×{size} input, {kernel_size}×{kernel_size} kernel")
+
+    def centre(row, col):
+        return tuple(picture[row * cell + cell // 2, col * cell + cell // 2])
+
+    top = (out - 1) * strides  # the chosen window: rows top.., columns 0..
+    for r in range(top, top + kernel_size):
+        for c in range(kernel_size):
+            inside = before <= r < before + size and before <= c < before + size
+            assert centre(r, c) == (YELLOWISH if inside else (229, 204, 124)), (r, c)
+    # every cell out of the chosen window: white inside the image, grey in the padding
+    for r in range(padded):
+        for c in range(padded):
+            if not (top <= r < top + kernel_size and c < kernel_size):
+                inside = before <= r < before + size and before <= c < before + size
+                assert centre(r, c) == ((255, 255, 255) if inside else PAD), (r, c)
+    # every window's frame is drawn in translucent blue (probed on its top edge)
+    rgb = picture.astype(int)
+    chosen_rows = range(top * cell, (top + kernel_size) * cell + 1)
+    for a in range(out):
+        for b in range(out):
+            row, col = a * strides * cell + 3, b * strides * cell + cell // 2
+            if not (row in chosen_rows and col <= kernel_size * cell):
+                assert rgb[row, col, 2] > rgb[row, col, 0] + 60, (a, b)
 
 
-def test_plot_stride_windows_on_given_axes_and_errors():
-    ax = Figure().subplots()
-    assert plot_stride_windows(5, 3, ax=ax) is ax
+def test_stride_windows_picture_errors():
     with pytest.raises(ValueError, match="kernel is larger than the padded input"):
-        plot_stride_windows(4, 6, strides=2)
+        stride_windows_picture(4, 6, strides=2)
 
 
-def test_plot_activation():
-    before = RNG.normal(size=(6, 7))
-    after = np.maximum(before, 0)
-    fig = Figure()
-    assert plot_activation(before, after, "relu", fig=fig) is fig
-    top_left, top_right, bottom_left, bottom_right = fig.axes[:4]
-    assert (top_left.get_title(), top_right.get_title()) == ("before", "after relu")
-    np.testing.assert_array_equal(top_right.images[0].get_array(), after)
-    assert sum(p.get_height() for p in bottom_left.patches) == before.size
-    assert sum(p.get_height() for p in bottom_right.patches) == after.size
-    assert top_left.images[0].get_clim() == (-np.abs(before).max(), np.abs(before).max())
-    plot_activation(before, after, "tanh", fig=fig)  # redrawn, not added to
-    assert len(fig.axes) == 6  # 4 panels and 2 colour bars
+def test_histogram_picture_counts_like_numpy():
+    values = RNG.normal(size=500)
+    picture = histogram_picture(values, bins=25, size=(101, 250))
+    counts, _ = np.histogram(values, bins=25)
+    bars = (picture[:-1, :, 2] == 229) & (picture[:-1, :, 0] == 30)  # blue bar pixels
+    heights = bars[:, ::10].sum(axis=0)
+    np.testing.assert_allclose(heights, np.maximum(np.rint(counts / counts.max() * 100),
+                                                   counts > 0), atol=0)
+    zero_column = int(-values.min() / (values.max() - values.min()) * 249)
+    assert (picture[:, zero_column] != 255).all()  # the grey line at 0 runs top to bottom
+    assert histogram_picture(np.ones(7)).shape == (96, 256, 3)  # a constant still draws
+
+
+def test_activation_picture_colours_and_histogram():
+    values = np.array([[-2.0, 0.0], [1.0, 2.0]])
+    picture = activation_picture(values, width=20, histogram_rows=30, gap=4)
+    assert picture.shape == (20 + 4 + 30, 20, 3)
+    expected = enlarge(heatmap(values, -2, 2, cmap="RdBu_r"), 10)
+    np.testing.assert_array_equal(picture[:20], expected)
+    assert (picture[20:24] == 255).all()
+    np.testing.assert_array_equal(picture[24:], histogram_picture(values, size=(30, 20)))
 
 
 def test_drawing_imports_no_widget_toolkit():

@@ -58,6 +58,17 @@ def test_checker_accepts_a_clean_notebook():
     assert check_notebook(GOOD) == []
 
 
+def test_checker_accepts_a_course_widget_placeholder():
+    def with_widget(nb):
+        nb["cells"][1]["outputs"][0]["data"] = {
+            "application/vnd.jupyter.widget-view+json": {"model_id": "ab12", "version_major": 2,
+                                                         "version_minor": 0},
+            "text/plain": ["[Pooling: interactive widget, run the cell in JupyterLab or Voilà]"],
+        }
+
+    assert check_notebook(_broken(with_widget)) == []
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -75,6 +86,15 @@ def test_checker_accepts_a_clean_notebook():
         (lambda nb: nb["cells"][2]["outputs"][0].update(
             text="I0000 00:00:1795598008.855332    4588 port.cc:153] oneDNN\n"),
          "TensorFlow log line"),
+        (lambda nb: nb["cells"][1]["outputs"][0]["data"].update(
+            {"text/plain": "VBox(children=(HTML(value='<h4 style=…"}), "a raw widget repr"),
+        (lambda nb: nb["cells"][2]["outputs"][0].update(
+            text="IntSlider(value=3, description='top_k', max=10, min=1)\n"), "a raw widget repr"),
+        (lambda nb: nb["cells"][1]["outputs"][0]["data"].update(
+            {"application/vnd.jupyter.widget-view+json": {"model_id": "ab12"},
+             "text/plain": "a widget"}), "a widget stored without its placeholder"),
+        (lambda nb: nb["cells"][0].update(source="## For instructors\n\nShow it live."),
+         "'## For instructors' note without the 'instructor' tag"),
         (lambda nb: nb["metadata"].update(widgets={}), r"notebook metadata not cleaned"),
         (lambda nb: nb["cells"][1]["metadata"].update(execution={}), "cell metadata not cleaned"),
     ],

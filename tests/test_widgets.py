@@ -256,7 +256,7 @@ def test_stride_padding_agrees_with_output_size(size, kernel_size, strides, padd
     last_row = (expected - 1) * strides + kernel_size - 1
     assert last_row < size + before + after
     assert f"rows {(expected - 1) * strides}–{last_row}" in box.readout.value
-    assert png_pixels(box.children[1].children[1].value).ndim == 3
+    assert png_pixels(box.children[1].children[1].children[0].value).ndim == 3
 
 
 def test_stride_padding_formula_text():
@@ -269,9 +269,11 @@ def test_stride_padding_formula_text():
 def test_stride_padding_kernel_too_big_recovers():
     box = widgets.stride_padding_explorer()
     box.controls["size"].value = 4
+    before = box.readout.value, box.children[1].children[1].children[0].value
     box.controls["kernel_size"].value = 6
     assert_message(box, "kernel is larger than the padded input")
-    assert box.readout.value == ""
+    # the last valid drawing stays, beside the message
+    assert (box.readout.value, box.children[1].children[1].children[0].value) == before
     box.controls["padding"].value = 1
     assert box.message.value == ""
     assert box.result["output_size"] == output_size(4, 6, 2, 1)
@@ -500,7 +502,7 @@ def test_prediction_explorer_samples(tiny_model, name):
     best, probability = expected[0]
     assert box.readout.value == f"{name} → {best} ({probability * 100:.1f}%)"
     assert box.result["image"].shape == (32, 32, 3)
-    assert png_pixels(box.children[2].children[0].children[1].value).shape == (192, 192, 3)
+    assert png_pixels(box.children[3].children[0].children[1].value).shape == (192, 192, 3)
     box.controls["top_k"].value = 10
     assert len(box.result["top"]) == 10
     assert sum(p for _, p in box.result["top"]) == pytest.approx(1.0, abs=1e-5)
@@ -541,9 +543,12 @@ def test_prediction_explorer_bad_upload_recovers(tiny_model, name, content, word
     assert box.message.value == "" and box.readout.value.startswith("good.png → ")
 
 
-def test_prediction_explorer_needs_a_model():
-    with pytest.raises(ValueError, match="`model` must be a trained Keras model"):
-        widgets.prediction_explorer(None)
+@pytest.mark.parametrize("build", [widgets.prediction_explorer, widgets.feature_map_explorer])
+@pytest.mark.parametrize("model, received", [(None, "model=None"),
+                                             ("not a model", "model of type str")])
+def test_model_widgets_need_a_model(build, model, received):
+    with pytest.raises(TypeError, match=f"`model` must be a trained Keras model.*{received}"):
+        build(model)
 
 
 def test_feature_map_explorer_matches_keras(tiny_model):
@@ -572,5 +577,151 @@ def test_feature_map_explorer_course_photos_and_bad_images(tiny_model):
     assert box.readout.value.startswith("airplane_1.jpg, layer conv: 32×32×4 feature maps")
     box = widgets.feature_map_explorer(tiny_model, {"small": np.zeros((8, 8, 3), np.uint8)})
     assert_message(box, "expects a 32×32×3 uint8 image", "(8, 8, 3)")
-    with pytest.raises(ValueError, match="`model` must be a Keras model"):
-        widgets.feature_map_explorer(None)
+
+
+# -- in front of a class: bad input keeps the drawing, ranges follow, stand-ins say so ------------
+@pytest.mark.parametrize("text, words", [("1 0 1; 0 x 0; 1 0 1", ["row 2, column 2"]),
+                                         ("1e308 1e308; 1e308 1e308", ["overflows"])])
+def test_stepper_bad_kernel_keeps_the_last_drawing(text, words):
+    box = widgets.convolution_stepper()
+    box.controls["next"].click()
+    shown = (box.children[4].value, box.children[5].value, box.readout.value)
+    box.controls["kernel_values"].value = text
+    assert_message(box, *words)
+    assert (box.children[4].value, box.children[5].value, box.readout.value) == shown
+    box.controls["next"].click()  # stepping on while the kernel is bad keeps the message
+    assert_message(box, *words)
+    box.controls["kernel_values"].value = "1 0 1; 0 1 0; 1 0 1"
+    assert box.message.value == ""
+
+
+def test_filter_explorer_overflowing_kernel_shows_a_message():
+    box = widgets.filter_explorer({"noise": SMALL_RGB})
+    shown = box.children[3].children[1].children[1].value
+    box.controls["cells"][4].value = "1e308"
+    assert_message(box, "overflows")
+    assert box.children[3].children[1].children[1].value == shown
+
+
+@pytest.mark.parametrize("build, name, change, last", [
+    (widgets.stride_padding_explorer, "window", ("padding", "same"), "window 16 of 16"),
+    (widgets.convolution_stepper, "step", ("padding", "same"), "step 25 of 25"),
+    (widgets.pooling_explorer, "window", ("pool_size", 1), "output[5, 5]"),
+])
+def test_a_new_slider_when_the_count_changes(build, name, change, last):
+    """The browser's slider keeps its first range for its End key, so the count gets a new one."""
+    box = build()
+    old = box.controls[name]
+    box.controls[change[0]].value = change[1]
+    new = box.controls[name]
+    assert new is not old and new.max > old.max
+    assert any(new in child.children for child in _boxes(box))
+    assert not any(old in child.children for child in _boxes(box))
+    new.value = new.max
+    assert last in box.readout.value and box.message.value == ""
+
+
+def _boxes(widget):
+    """Every container inside `widget`."""
+    found = []
+    for child in getattr(widget, "children", ()):
+        if isinstance(child, ipywidgets.Box):
+            found += [child, *_boxes(child)]
+    return found
+
+
+def _html_of(widget):
+    """The HTML text of every HTML widget inside `widget`."""
+    texts = [widget.value] if isinstance(widget, ipywidgets.HTML) else []
+    for child in getattr(widget, "children", ()):
+        texts += _html_of(child)
+    return texts
+
+
+@pytest.mark.parametrize("build", [
+    widgets.convolution_stepper, widgets.stride_padding_explorer, widgets.pooling_explorer,
+    lambda: widgets.activation_explorer(RNG.normal(size=(10, 10))),
+    lambda: widgets.filter_explorer({"noise": SMALL_RGB}),
+])
+def test_widgets_follow_the_theme_and_the_text_size(build):
+    """No fixed font size or fixed grey: colours are theme variables, sizes relative."""
+    box = build()
+    text = "".join(_html_of(box))
+    assert widgets.STYLE_SHEET in text
+    assert not __import__("re").search(r"font-size:\s*\d+px", text)
+    assert "#555" not in text and "color:white" not in text
+
+
+def test_course_widgets_print_their_placeholder():
+    from IPython.lib.pretty import pretty
+
+    box = widgets.pooling_explorer()
+    assert pretty(box) == repr(box) == ("[Pooling: interactive widget, run the cell in "
+                                        "JupyterLab or Voilà]")
+
+
+def test_activation_explorer_draws_each_activation_once(monkeypatch):
+    module = sys.modules["cifar_helpers.widgets.activations"]
+    drawn = []
+    original = module.activation_picture
+    monkeypatch.setattr(module, "activation_picture",
+                        lambda values: drawn.append(values) or original(values))
+    box = widgets.activation_explorer(RNG.normal(size=(12, 12)))
+    pictures = {}
+    for name in ["tanh", "sigmoid", "relu", "tanh", "relu"]:
+        box.controls["activation"].value = name
+        pictures.setdefault(name, bytes(box.children[2].children[1].children[1].value))
+        assert bytes(box.children[2].children[1].children[1].value) == pictures[name]
+    assert len(drawn) == 4  # the map before, and each activation once
+    assert len(set(pictures.values())) == 3
+
+
+def test_prediction_explorer_names_the_upload_in_the_sample_list(tiny_model):
+    box = widgets.prediction_explorer(tiny_model)
+    box.controls["sample"].value = "cat_2.png"
+    box.controls["upload"].value = upload_value("my photo.png", png_bytes())
+    assert box.controls["sample"].value == "uploaded: my photo.png"
+    uploaded = box.result["image"]
+    box.controls["top_k"].value = 5  # still the upload, not the previous sample
+    assert box.result["name"] == "my photo.png" and len(box.result["top"]) == 5
+    np.testing.assert_array_equal(box.result["image"], uploaded)
+    box.controls["upload"].value = upload_value("second.png", png_bytes(seed=2))
+    options = box.controls["sample"].options
+    assert options[0] == "uploaded: second.png" and "uploaded: my photo.png" not in options
+    box.controls["sample"].value = "frog_1.jpg"
+    assert box.readout.value.startswith("frog_1.jpg → ")
+
+
+@pytest.fixture(scope="module")
+def stand_in_model(tiny_model):
+    from cifar_helpers.notebook import quiet_tensorflow
+    from cifar_helpers.pretrained import STAND_IN_NAME
+
+    keras = quiet_tensorflow()
+    model = keras.models.clone_model(tiny_model)
+    model.name = STAND_IN_NAME
+    return model
+
+
+def test_model_widgets_label_a_stand_in(tiny_model, stand_in_model):
+    from cifar_helpers.pretrained import STAND_IN_NOTE
+
+    assert "1 epoch on 1,000 images: guesses are near chance" in STAND_IN_NOTE
+    for build in (widgets.prediction_explorer, widgets.feature_map_explorer):
+        assert STAND_IN_NOTE in "".join(_html_of(build(stand_in_model)))
+        assert "Stand-in" not in "".join(_html_of(build(tiny_model)))
+    box = widgets.prediction_explorer(stand_in_model)
+    assert box.readout.value.endswith("· stand-in model: near chance")
+
+
+def test_the_stand_in_keeps_its_name_in_its_file(tmp_path, monkeypatch):
+    from cifar_helpers import pretrained
+    from cifar_helpers.saving import load_model
+
+    images = RNG.integers(0, 256, size=(1000, 32, 32, 3), dtype=np.uint8)
+    labels = np.repeat(np.arange(10), 100)
+    monkeypatch.setattr(pretrained, "load_cifar10", lambda: ((images, labels), (images, labels)))
+    monkeypatch.setattr(pretrained, "train", lambda *args, **kwargs: None)  # no need to learn
+    model = pretrained.train_quick_seed_model(tmp_path / "stand_in.keras", verbose=False)
+    assert pretrained.is_stand_in(model)
+    assert pretrained.is_stand_in(load_model(tmp_path / "stand_in.keras"))

@@ -6,7 +6,10 @@ Usage::
 
 A notebook fails when it has no stored outputs, an error output, execution
 counts that are not 1..N, a machine path, a memory address, TensorFlow log
-lines, or metadata beyond ``kernelspec``/``language_info``. The test suite runs
+lines, a widget stored as its raw text form (``VBox(children=(HTML(value=…``)
+instead of the course widgets' placeholder, a "## For instructors" note cell
+without the ``instructor`` tag (Voilà hides tagged cells from the audience),
+or metadata beyond ``kernelspec``/``language_info``. The test suite runs
 these checks over every notebook (``tests/test_notebook_hygiene.py``).
 """
 
@@ -22,6 +25,13 @@ MACHINE_PATH = re.compile(
 )
 MEMORY_ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]{6,}|0x[0-9a-fA-F]{8,}")
 TF_LOG = re.compile(r"\b[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]|absl::InitializeLog")
+#: A widget's raw repr, e.g. ``VBox(children=(HTML(value='<h4 …`` or ``IntSlider(value=3, …``.
+RAW_WIDGET = re.compile(r"\b(?:[A-Z]\w*(?:Box|Slider|Button|Buttons|Dropdown|Upload)|HTML|Image|"
+                        r"Output|Text|Label)\((?:children|value|description|options|layout)=")
+#: The text a course widget stores where a live kernel would draw it (``_CourseWidget``).
+WIDGET_PLACEHOLDER = re.compile(
+    r"^\[.+: interactive widget, run the cell in JupyterLab or Voilà\]$")
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 ALLOWED_NB_METADATA = {"kernelspec", "language_info"}
 ALLOWED_CELL_METADATA = {"tags", "slideshow"}
 
@@ -55,16 +65,25 @@ def check_notebook(nb):
         for out in c.get("outputs", []):
             if out.get("output_type") == "error":
                 problems.append(f"stored error output: {out.get('ename')}: {out.get('evalue')}")
+            text = "".join(out.get("data", {}).get("text/plain", ""))
+            if WIDGET_MIME in out.get("data", {}) and not WIDGET_PLACEHOLDER.match(text):
+                problems.append(f"a widget stored without its placeholder: {text[:60]!r}")
     outputs_text = _text_of_outputs(code)
     whole_text = json.dumps([c.get("source", "") for c in nb.get("cells", [])]) + outputs_text
     for name, pattern, text in (
         ("a machine path", MACHINE_PATH, whole_text),
         ("a memory address", MEMORY_ADDRESS, outputs_text),
         ("a TensorFlow log line", TF_LOG, outputs_text),
+        ("a raw widget repr", RAW_WIDGET, outputs_text),
     ):
         found = pattern.search(text)
         if found:
             problems.append(f"contains {name}: {found.group(0).strip()!r}")
+    for c in nb.get("cells", []):
+        if (c.get("cell_type") == "markdown"
+                and "".join(c.get("source", "")).startswith("## For instructors")
+                and "instructor" not in c.get("metadata", {}).get("tags", [])):
+            problems.append("a '## For instructors' note without the 'instructor' tag")
     extra = set(nb.get("metadata", {})) - ALLOWED_NB_METADATA
     if extra:
         problems.append(f"notebook metadata not cleaned: {sorted(extra)}")

@@ -25,9 +25,16 @@ Each returned box also carries, for tests and for the curious:
 ``box.message``
     an ``HTML`` widget (CSS class ``cifar-message``) where a readable message
     appears when the input is bad (an empty kernel cell, a non-image upload,
-    a kernel larger than the image). The widget stays usable.
+    a kernel larger than the image, sums that overflow). The last valid
+    drawing stays beside it, in room kept for the message (nothing moves),
+    and the widget stays usable.
 ``box.result``
     dict with the arrays/values behind the current display.
+
+Every widget takes its colours from JupyterLab's theme variables and its sizes
+from the page's text size (`STYLE_SHEET`), so the dark theme, browser zoom and
+Presentation Mode apply. The model widgets label a stand-in model's guesses
+(``cifar_helpers.pretrained.is_stand_in``) as near chance.
 
 Callbacks never raise: a bad value shows a message instead. ipywidgets is
 imported only in this package; Keras and TensorFlow never at import time (the
@@ -37,10 +44,11 @@ stays light.
 
 from __future__ import annotations
 
-from ._frame import MAX_TABLE_SIDE, parse_kernel
+from ._frame import MAX_TABLE_SIDE, STYLE_SHEET, parse_kernel
 from .activations import activation_explorer
 from .convolution import convolution_stepper
 from .filters import CIFAR_CREDIT, MAX_PHOTO_SIDE, cifar_samples, filter_explorer
+from .learning import gradient_descent_explorer
 from .model import feature_map_explorer, prediction_explorer
 from .pooling import POOLING_EXAMPLE, pooling_explorer
 from .strides import stride_padding_explorer
@@ -50,11 +58,13 @@ __all__ = [
     "MAX_PHOTO_SIDE",
     "MAX_TABLE_SIDE",
     "POOLING_EXAMPLE",
+    "STYLE_SHEET",
     "activation_explorer",
     "cifar_samples",
     "convolution_stepper",
     "feature_map_explorer",
     "filter_explorer",
+    "gradient_descent_explorer",
     "parse_kernel",
     "pooling_explorer",
     "prediction_explorer",

@@ -6,8 +6,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from .._validation import as_real_array
-from ..drawing import figure_png, plot_activation
-from ._frame import _assemble, _fmt, _guarded, _message, _readout, _title
+from ..drawing import activation_picture, png_bytes
+from ._frame import _assemble, _fixed, _fmt, _guarded, _message, _readout, _row, _title
 
 __all__ = ["activation_explorer"]
 
@@ -59,26 +59,43 @@ def activation_explorer(feature_map=None):
                  "sigmoid": activations.sigmoid}
     choice = widgets.ToggleButtons(options=list(functions), value="relu",
                                    description="activation")
-    picture = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
+    before_picture, after_picture = widgets.Image(format="png"), widgets.Image(format="png")
+    before_caption, after_caption, after_title = widgets.HTML(), widgets.HTML(), widgets.HTML()
     readout, message = _readout(), _message()
     result = {}
+    drawn = {}  # activation name -> (values, PNG): each is computed once, then shown at once
+
+    def histogram_caption(values):
+        return (f"<small>map above, histogram of its values below: from {_fmt(values.min())} "
+                f"to {_fmt(values.max())}; grey line: 0</small>")
 
     def redraw():
-        after = np.asarray(functions[choice.value](data), dtype=float)
-        picture.value = figure_png(plot_activation(data, after, choice.value))
+        name = choice.value
+        if name not in drawn:
+            after = np.asarray(functions[name](data), dtype=float)
+            drawn[name] = after, png_bytes(activation_picture(after))
+        after, picture = drawn[name]
+        after_picture.value = picture
+        after_title.value = f"<b>after {name}</b>"
+        after_caption.value = histogram_caption(after)
         zeroed = float(np.mean((after == 0) & (data != 0)) * 100)
         result.update(before=data, after=after)
         readout.value = (
             f"before: min {_fmt(data.min())}, max {_fmt(data.max())}, mean {_fmt(data.mean())}"
-            f" · after {choice.value}: min {_fmt(after.min())}, max {_fmt(after.max())}, "
+            f" · after {name}: min {_fmt(after.min())}, max {_fmt(after.max())}, "
             f"mean {_fmt(after.mean())} · {zeroed:.1f}% of the values set to 0"
         )
 
+    before_picture.value = png_bytes(activation_picture(data))
+    before_caption.value = histogram_caption(data)
     update = _guarded(message, redraw)
     choice.observe(update, names="value")
     update()
     return _assemble(
-        [_title("Activations", "Red: positive, blue: negative values."), choice, picture,
+        [_title("Activations", "Red: positive, blue: negative values (white: 0)."), choice,
+         _row(_fixed(widgets.VBox([widgets.HTML("<b>before</b>"), before_picture,
+                                   before_caption])),
+              _fixed(widgets.VBox([after_title, after_picture, after_caption]))),
          readout, message],
         dict(activation=choice), readout, message, result,
     )

@@ -10,12 +10,15 @@ from ._frame import (
     PADDING_OPTIONS,
     _as_grid,
     _assemble,
+    _check_finite,
+    _Counter,
     _fmt,
     _guarded,
     _kernel_text,
     _message,
     _observe,
     _readout,
+    _row,
     _Syncing,
     _title,
     parse_kernel,
@@ -50,6 +53,12 @@ def convolution_stepper(image=None, kernel=None):
     ------
     ValueError
         If `image` or `kernel` is not a 2-D array of finite numbers of at most 20×20.
+
+    Notes
+    -----
+    A bad kernel (a typo, a kernel larger than the padded image, values so
+    large that the sums overflow) shows a message and leaves the last valid
+    drawing in place.
     """
     from ..convolution import conv2d
     from ..examples import SEED_IMAGE, SEED_KERNEL, STRIDE_GRID
@@ -70,21 +79,21 @@ def convolution_stepper(image=None, kernel=None):
     kernel_choice = widgets.Dropdown(options=[*named, "custom"], value=first,
                                      description="kernel")
     kernel_text = widgets.Text(value=_kernel_text(named[first]), description="values",
-                               continuous_update=False,
-                               layout=widgets.Layout(width="320px"))
+                               continuous_update=False, layout=widgets.Layout(width="24em"))
     strides = widgets.IntSlider(value=1, min=1, max=3, description="strides")
     padding = widgets.Dropdown(options=PADDING_OPTIONS, value="valid", description="padding")
-    step = widgets.IntSlider(value=1, min=1, max=1, description="step").add_class("cifar-step")
-    previous = widgets.Button(description="◀ Previous", layout=widgets.Layout(width="110px"))
-    following = widgets.Button(description="Next ▶", layout=widgets.Layout(width="110px"))
-    last = widgets.Button(description="Last ▶▶", layout=widgets.Layout(width="110px"))
+    previous = widgets.Button(description="◀ Previous")
+    following = widgets.Button(description="Next ▶")
+    last = widgets.Button(description="Last ▶▶")
     grids = widgets.HTML()
     arithmetic = widgets.HTML()
     readout, message = _readout(), _message()
     result = {}
+    controls = {}
     syncing = _Syncing()
 
     def recompute():
+        """Everything about the current image, kernel, strides and padding, or an error."""
         image = images[image_choice.value]
         if kernel_choice.value in named:
             kernel_values = named[kernel_choice.value]
@@ -93,28 +102,26 @@ def convolution_stepper(image=None, kernel=None):
         s, pad = strides.value, padding.value
         pads = pad_amounts(image.shape, kernel_values.shape, s, pad)  # checks that it fits
         output = np.asarray(conv2d(image, kernel_values, strides=s, padding=pad))
-        result.clear()
-        result.update(
+        _check_finite(output, "output")
+        return dict(
             image=image, kernel=kernel_values, pads=pads, output=output, strides=s, padding=pad,
             padded=pad_image(image, kernel_values.shape, s, pad),
             windows=list(window_positions(image.shape, kernel_values.shape, s, pad)),
             output_shape=output_size(image.shape, kernel_values.shape, s, pad),
         )
-        step.max = output.size
-        if step.value > output.size:
-            step.value = output.size
 
-    def draw():
-        if not result:
-            return
-        output, kernel_values = result["output"], result["kernel"]
-        t = min(step.value, output.size) - 1
-        i, j, rows, cols = result["windows"][t]
-        grids.value, arithmetic.value = convolution_step_html(
-            result["image"], kernel_values, output, t + 1, result["strides"], result["padding"])
+    def draw(state):
+        """Show step `step.value` of `state` (from `recompute`); change nothing on error."""
+        output, kernel_values = state["output"], state["kernel"]
+        t = step.set_count(output.size) - 1
+        i, j, rows, cols = state["windows"][t]
+        tables, line = convolution_step_html(
+            state["image"], kernel_values, output, t + 1, state["strides"], state["padding"])
         value = output[i, j]
-        result.update(step=t + 1, cell=(i, j), value=float(value),
-                      products=result["padded"][rows, cols] * kernel_values)
+        grids.value, arithmetic.value = tables, line
+        result.clear()
+        result.update(state, step=t + 1, cell=(i, j), value=float(value),
+                      products=state["padded"][rows, cols] * kernel_values)
         readout.value = (f"step {t + 1} of {output.size}: output[{i}, {j}] = {_fmt(value)}"
                          f" &nbsp;·&nbsp; output size {output.shape[0]}×{output.shape[1]}")
 
@@ -138,39 +145,37 @@ def convolution_stepper(image=None, kernel=None):
                     kernel_choice.value = "custom"
         full_update()
 
-    def full():
-        result.clear()
-        grids.value = arithmetic.value = readout.value = ""
-        recompute()
-        draw()
+    def full():  # recomputed for every step too (tiny arrays), so a bad input's message stays
+        draw(recompute())
 
     full_update = _guarded(message, full)
-    draw_update = _guarded(message, draw)
+    step = _Counter("step", full_update, controls, "step", "cifar-step")
     kernel_choice.observe(on_kernel_choice, names="value")
     kernel_text.observe(on_kernel_text, names="value")
     _observe(full_update, image_choice, strides, padding)
-    step.observe(draw_update, names="value")
 
     def move(delta):
         def click(_button):
-            step.value = min(max(step.value + delta, step.min), step.max)
+            slider = step.slider
+            slider.value = min(max(slider.value + delta, slider.min), slider.max)
         return click
 
     previous.on_click(move(-1))
     following.on_click(move(+1))
-    last.on_click(lambda _button: setattr(step, "value", step.max))
+    last.on_click(lambda _button: setattr(step.slider, "value", step.slider.max))
     full_update()
+    step.ready()
 
-    controls = dict(image=image_choice, kernel=kernel_choice, kernel_values=kernel_text,
-                    strides=strides, padding=padding, step=step, previous=previous,
-                    next=following, last=last)
+    controls.update(image=image_choice, kernel=kernel_choice, kernel_values=kernel_text,
+                    strides=strides, padding=padding, previous=previous, next=following,
+                    last=last)
     return _assemble(
         [
             _title("Convolution, step by step",
                    "Each output value is the sum of the window times the kernel."),
-            widgets.HBox([kernel_choice, kernel_text]),
-            widgets.HBox([image_choice, strides, padding]),
-            widgets.HBox([step, previous, following, last]),
+            _row(kernel_choice, kernel_text),
+            _row(image_choice, strides, padding),
+            _row(step.box, previous, following, last),
             grids, arithmetic, readout, message,
         ],
         controls, readout, message, result,

@@ -12,6 +12,8 @@ import numpy as np
 from ..drawing import png_bytes, to_uint8
 from ._frame import (
     _assemble,
+    _check_finite,
+    _fixed,
     _fmt,
     _guarded,
     _kernel_text,
@@ -19,6 +21,7 @@ from ._frame import (
     _observe,
     _parse_number,
     _readout,
+    _row,
     _Syncing,
     _title,
 )
@@ -141,12 +144,12 @@ def filter_explorer(images=None):
     names = list(FILTERS)
     photo = widgets.Dropdown(options=list(sources), description="photo")
     choice = widgets.Dropdown(options=[*names, "custom"], value=names[0], description="filter")
-    cells = [widgets.Text(layout=widgets.Layout(width="60px"), continuous_update=False)
+    cells = [widgets.Text(layout=widgets.Layout(width="4.4em"), continuous_update=False)
              for _ in range(9)]
     grid = widgets.GridBox(cells, layout=widgets.Layout(
-        grid_template_columns="repeat(3, 64px)", grid_gap="2px"))
-    before = widgets.Image(format="png", layout=widgets.Layout(max_width="360px"))
-    after = widgets.Image(format="png", layout=widgets.Layout(max_width="360px"))
+        grid_template_columns="repeat(3, 4.6em)", grid_gap="2px"))
+    before = widgets.Image(format="png", layout=widgets.Layout(max_width="26em"))
+    after = widgets.Image(format="png", layout=widgets.Layout(max_width="26em"))
     display = widgets.Dropdown(options=["auto", "clip", "abs", "minmax"], value="auto",
                                description="display")
     description = widgets.HTML()
@@ -176,6 +179,8 @@ def filter_explorer(images=None):
         start = time.perf_counter()
         image = current_image()
         kernel = typed_kernel() if choice.value == "custom" else FILTERS[choice.value]
+        # the largest sum of products a window can reach (apply_filter clips what it shows)
+        _check_finite(np.abs(kernel).sum() * float(np.max(np.abs(image))), "filtered image")
         output = apply_filter(image, kernel, normalize=display.value)
         scale = max(1, 256 // max(np.shape(image)[:2]))  # CIFAR-10's 32×32 shown 8× larger
         if photo.value != result.get("photo"):
@@ -218,16 +223,17 @@ def filter_explorer(images=None):
     update()
 
     def column(title, image):
-        return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), image])
+        return _fixed(widgets.VBox([widgets.HTML(f"<b>{title}</b>"), image],
+                                   layout=widgets.Layout(max_width="100%")))
 
     controls = dict(photo=photo, filter=choice, cells=cells, display=display)
     return _assemble(
         [
             _title("Image filters", "Pick a photo and a kernel, or type your own 3×3 values."),
-            widgets.HBox([widgets.VBox([photo, choice, display]),
-                          widgets.VBox([widgets.HTML("kernel values"), grid])]),
+            _row(widgets.VBox([photo, choice, display]),
+                 widgets.VBox([widgets.HTML("kernel values"), grid])),
             description,
-            widgets.HBox([column("input", before), column("output", after)]),
+            _row(column("input", before), column("output", after)),
             credit_line, readout, timing, message,
         ],
         controls, readout, message, result,

@@ -13,7 +13,17 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..drawing import png_bytes, probability_bars, tile_maps, to_uint8
-from ._frame import _assemble, _fmt, _guarded, _message, _readout, _Syncing, _title
+from ._frame import (
+    _assemble,
+    _fixed,
+    _fmt,
+    _guarded,
+    _message,
+    _readout,
+    _row,
+    _Syncing,
+    _title,
+)
 from .filters import _credit_for, _image_sources
 
 __all__ = ["feature_map_explorer", "prediction_explorer"]
@@ -47,6 +57,30 @@ def _load_upload(item):
         raise ImageLoadError(f"{_upload_name(item)}: {exc}") from None
 
 
+def _check_model(model):
+    """Raise a TypeError unless `model` looks like a Keras model (it has layers and predicts)."""
+    if not (callable(getattr(model, "predict", None)) and hasattr(model, "layers")
+            and hasattr(model, "input_shape")):
+        shown = "model=None" if model is None else f"model of type {type(model).__name__}"
+        raise TypeError("`model` must be a trained Keras model, e.g. "
+                        "cifar_helpers.pretrained.load_or_train_seed_model(). "
+                        f"Received {shown}.")
+
+
+#: Inline style of the stand-in's label: its own background and text colour, for any theme.
+_STAND_IN_STYLE = ("background:#fff4e5;color:#663c00;border-left:4px solid #ed6c02;"
+                   "padding:0.1em 0.6em;margin:0.2em 0")
+
+
+def _stand_in_label(model):
+    """The HTML label of a stand-in model's predictions, or "" for a trained model."""
+    from ..pretrained import STAND_IN_NOTE, is_stand_in
+
+    if not is_stand_in(model):
+        return ""
+    return f'<div class="cifar-stand-in" style="{_STAND_IN_STYLE}">&#9888; {STAND_IN_NOTE}</div>'
+
+
 def prediction_explorer(model):
     """Pick a sample photo or upload one; shows the 32×32 input and the top-k probabilities.
 
@@ -60,44 +94,50 @@ def prediction_explorer(model):
     -------
     ipywidgets.VBox
         ``box.readout`` reads e.g. ``truck_1.jpg → truck (87.3%)``;
-        ``box.result["top"]`` is ``predict_image(model, image, top_k)``.
+        ``box.result["top"]`` is ``predict_image(model, image, top_k)``. An
+        uploaded photo joins the sample list as ``"uploaded: <file name>"``.
+        A stand-in model's predictions (`cifar_helpers.pretrained.is_stand_in`)
+        carry a label saying they are near chance.
 
     Raises
     ------
-    ValueError
-        If `model` is None.
+    TypeError
+        If `model` is not a Keras model (None, a path, a string...).
     """
+    _check_model(model)
     from ..photos import load_image
     from ..predict import predict_image
 
-    if model is None:
-        raise ValueError("`model` must be a trained Keras model. Received model=None. "
-                         "Try cifar_helpers.pretrained.load_or_train_seed_model().")
+    stand_in = _stand_in_label(model)
     sources = _image_sources(None, load_image)
+    names = {}  # dropdown entry -> (name shown in the readout, credit line)
     sample = widgets.Dropdown(options=list(sources), description="sample")
     upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload photo")
     top_k = widgets.IntSlider(value=3, min=1, max=10, description="top_k")
-    picture = widgets.Image(format="png", layout=widgets.Layout(width="192px", height="192px"))
+    picture = _fixed(widgets.Image(format="png", layout=widgets.Layout(width="13.7em",
+                                                                       height="13.7em")))
     bars = widgets.HTML()
+    label = widgets.HTML(stand_in)
     credit_line = widgets.HTML()
     readout, message = _readout(), _message()
     result = {}
     cache = {}
+    syncing = _Syncing()
 
-    def show(name, image, credit_text=""):
+    def show():
+        entry = sample.value
+        if entry not in cache:
+            cache[entry] = sources[entry]()
+        name, credit_text = names.get(entry, (entry, _credit_for(entry)))
+        image = cache[entry]
         top = predict_image(model, image, top_k=top_k.value)
         picture.value = png_bytes(to_uint8(image), scale=6)
         bars.value = probability_bars(top)
         credit_line.value = f"<small>{credit_text}</small>"
         result.update(name=name, image=image, top=top)
         best, probability = top[0]
-        readout.value = f"{html.escape(name)} → {html.escape(best)} ({probability * 100:.1f}%)"
-
-    def from_sample():
-        name = sample.value
-        if name not in cache:
-            cache[name] = sources[name]()
-        show(name, cache[name], _credit_for(name))
+        readout.value = (f"{html.escape(name)} → {html.escape(best)} ({probability * 100:.1f}%)"
+                         + (" · stand-in model: near chance" if stand_in else ""))
 
     def from_upload():
         items = _upload_items(upload.value)
@@ -108,27 +148,37 @@ def prediction_explorer(model):
             image = _load_upload(item)
         finally:
             upload.value = ()  # so that the same file can be uploaded again
-        show(_upload_name(item), image, "your photo")
+        name = _upload_name(item)
+        entry = f"uploaded: {name}"
+        for old in [key for key in names if key != entry]:  # one upload at a time in the list
+            sources.pop(old)
+            cache.pop(old, None)
+            names.pop(old)
+        sources[entry], cache[entry], names[entry] = None, image, (name, "your photo")
+        with syncing:
+            sample.options = [entry, *(key for key in sources if key != entry)]
+            sample.value = entry
+        show()
 
-    def again():
-        if result.get("name") == sample.value or "image" not in result:
-            from_sample()
-        else:
-            show(result["name"], result["image"])
+    def on_sample(_change):
+        if not syncing.on:
+            guarded_show()
 
-    sample.observe(_guarded(message, from_sample), names="value")
+    guarded_show = _guarded(message, show)
+    sample.observe(on_sample, names="value")
     upload.observe(_guarded(message, from_upload), names="value")
-    top_k.observe(_guarded(message, again), names="value")
-    _guarded(message, from_sample)()
+    top_k.observe(guarded_show, names="value")
+    guarded_show()
     controls = dict(sample=sample, upload=upload, top_k=top_k)
     return _assemble(
         [
             _title("What does the network say?",
                    "Choose a sample photo or upload your own; the network sees only 32×32 "
                    "pixels."),
-            widgets.HBox([sample, upload, top_k]),
-            widgets.HBox([widgets.VBox([widgets.HTML("<b>the 32×32 input</b>"), picture]),
-                          widgets.VBox([widgets.HTML("<b>top-k probabilities</b>"), bars])]),
+            _row(sample, upload, top_k),
+            label,
+            _row(_fixed(widgets.VBox([widgets.HTML("<b>the 32×32 input</b>"), picture])),
+                 widgets.VBox([widgets.HTML("<b>top-k probabilities</b>"), bars])),
             credit_line, readout, message,
         ],
         controls, readout, message, result,
@@ -150,18 +200,19 @@ def feature_map_explorer(model, images=None):
     -------
     ipywidgets.VBox
         ``box.result["maps"]`` is the chosen layer's output for the chosen image,
-        from ``cifar_helpers.predict.layer_outputs``.
+        from ``cifar_helpers.predict.layer_outputs``. A stand-in model
+        (`cifar_helpers.pretrained.is_stand_in`) is labelled as such.
 
     Raises
     ------
-    ValueError
-        If `model` is None.
+    TypeError
+        If `model` is not a Keras model (None, a path, a string...).
     """
+    _check_model(model)
     from ..photos import load_image
     from ..predict import layer_outputs
 
-    if model is None:
-        raise ValueError("`model` must be a Keras model. Received model=None.")
+    stand_in = _stand_in_label(model)
     try:
         expected = tuple(int(n) for n in model.input_shape[1:])
     except (AttributeError, TypeError, ValueError):
@@ -169,8 +220,9 @@ def feature_map_explorer(model, images=None):
     sources = _image_sources(images, lambda path: load_image(path, size=expected[:2]))
     image_choice = widgets.Dropdown(options=list(sources), description="image")
     layer_choice = widgets.Dropdown(options=[], description="layer")
-    picture = widgets.Image(format="png", layout=widgets.Layout(width="128px", height="128px"))
-    maps_picture = widgets.Image(format="png", layout=widgets.Layout(max_width="720px"))
+    picture = _fixed(widgets.Image(format="png", layout=widgets.Layout(width="9.2em",
+                                                                       height="9.2em")))
+    maps_picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
     readout, message = _readout(), _message()
     result = {}
     cache = {}
@@ -222,9 +274,11 @@ def feature_map_explorer(model, images=None):
     return _assemble(
         [
             _title("Feature maps", "Bright: strong response. Each map is scaled on its own."),
-            widgets.HBox([image_choice, layer_choice]),
-            widgets.HBox([widgets.VBox([widgets.HTML("<b>input</b>"), picture]),
-                          maps_picture]),
+            _row(image_choice, layer_choice),
+            widgets.HTML(stand_in),
+            _row(_fixed(widgets.VBox([widgets.HTML("<b>input</b>"), picture])),
+                 widgets.VBox([widgets.HTML("<b>feature maps</b>"), maps_picture],
+                              layout=widgets.Layout(flex="1 1 20em", min_width="0"))),
             readout, message,
         ],
         dict(image=image_choice, layer=layer_choice), readout, message, result,

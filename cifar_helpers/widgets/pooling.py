@@ -8,7 +8,18 @@ import numpy as np
 from .._validation import as_real_array
 from ..drawing import png_bytes, pooling_picture, pooling_step_html
 from ..windows import pad_amounts, window_positions
-from ._frame import MAX_TABLE_SIDE, _assemble, _fmt, _guarded, _message, _observe, _readout, _title
+from ._frame import (
+    MAX_TABLE_SIDE,
+    _assemble,
+    _Counter,
+    _fmt,
+    _guarded,
+    _message,
+    _observe,
+    _readout,
+    _row,
+    _title,
+)
 
 __all__ = ["POOLING_EXAMPLE", "pooling_explorer"]
 
@@ -83,27 +94,25 @@ def pooling_explorer(feature_map=None):
     padding = widgets.Dropdown(options=["valid", "same"], value="valid", description="padding")
     channel = widgets.IntSlider(value=0, min=0, max=channels - 1, description="channel",
                                 layout=widgets.Layout(display="" if channels > 1 else "none"))
-    window = widgets.IntSlider(value=1, min=1, max=1, description="window")
     grids = widgets.HTML()
     pictures = widgets.Image(format="png", layout=widgets.Layout(
-        max_width="520px", display="none" if as_table else ""))
+        width="37em", display="none" if as_table else ""))
     arithmetic = widgets.HTML()
     readout, message = _readout(), _message()
     result = {}
+    controls = {}
 
-    def redraw():
+    def redraw():  # everything is computed before anything shown changes
         p, s, pad, m = pool_size.value, strides.value or None, padding.value, mode.value
         x = data[..., channel.value]
-        result.clear()
-        grids.value = arithmetic.value = readout.value = ""
         output = np.asarray(pool2d(x, pool_size=p, strides=s, padding=pad, mode=m))
-        window.max = output.size
-        t = min(window.value, output.size) - 1
+        t = window.set_count(output.size) - 1
         (i, j), (rows, cols) = _pool_window(x.shape, p, s or p, pad, t + 1)
         if as_table:
             grids.value, arithmetic.value = pooling_step_html(x, output, (i, j), (rows, cols), m)
         else:
             pictures.value = png_bytes(pooling_picture(x, output, shared_range=m != "sum"))
+        result.clear()
         result.update(output=output, cell=(i, j), value=float(output[i, j]),
                       window=list(x[rows, cols].ravel()))
         readout.value = (f"{m} pooling, pool_size {p}, strides {s or p}, padding {pad!r}: "
@@ -111,16 +120,18 @@ def pooling_explorer(feature_map=None):
                          f"output[{i}, {j}] = {_fmt(output[i, j])}")
 
     update = _guarded(message, redraw)
-    _observe(update, mode, pool_size, strides, padding, channel, window)
+    window = _Counter("window", update, controls, "window")
+    _observe(update, mode, pool_size, strides, padding, channel)
     update()
-    controls = dict(mode=mode, pool_size=pool_size, strides=strides, padding=padding,
-                    channel=channel, window=window)
+    window.ready()
+    controls.update(mode=mode, pool_size=pool_size, strides=strides, padding=padding,
+                    channel=channel)
     return _assemble(
         [
             _title("Pooling", "Each output value summarises one window of the feature map."),
             mode,
-            widgets.HBox([pool_size, strides, padding]),
-            widgets.HBox([window, channel]),
+            _row(pool_size, strides, padding),
+            _row(window.box, channel),
             grids, pictures, arithmetic, readout, message,
         ],
         controls, readout, message, result,

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..drawing import figure_png, plot_stride_windows
+from ..drawing import png_bytes, stride_windows_picture
 from ..windows import output_size, pad_amounts
-from ._frame import PADDING_OPTIONS, _assemble, _guarded, _message, _observe, _readout, _title
+from ._frame import (
+    PADDING_OPTIONS,
+    _assemble,
+    _Counter,
+    _guarded,
+    _message,
+    _observe,
+    _readout,
+    _row,
+    _title,
+)
 
 __all__ = ["stride_padding_explorer"]
 
@@ -32,7 +42,8 @@ def stride_padding_explorer():
     Controls: input size, kernel size, strides, padding, and the window to
     highlight. The readout gives the output size by the formula
     ⌊(n + 2p − f) / s⌋ + 1 (or ⌈n / s⌉ for "same") and the value of
-    ``cifar_helpers.windows.output_size``.
+    ``cifar_helpers.windows.output_size``. A kernel that does not fit shows a
+    message and leaves the last valid drawing in place.
 
     Returns
     -------
@@ -44,39 +55,41 @@ def stride_padding_explorer():
     strides = widgets.IntSlider(value=2, min=1, max=4, description="strides")
     padding = widgets.Dropdown(options=[*PADDING_OPTIONS, ("3", 3)], value="valid",
                                description="padding")
-    window = widgets.IntSlider(value=1, min=1, max=1, description="window")
-    picture = widgets.Image(format="png", layout=widgets.Layout(max_width="420px"))
+    picture = widgets.Image(format="png", layout=widgets.Layout(width="24em"))
+    caption = widgets.HTML()
     readout, message = _readout(), _message()
     result = {}
+    controls = {}
 
     def redraw():
         n, k, s, pad = size.value, kernel_size.value, strides.value, padding.value
-        result.clear()
-        readout.value = ""
         (before, after), _ = pad_amounts((n, n), k, s, pad)  # raises if the kernel does not fit
         out = output_size(n, k, s, pad)
         count = out * out
-        window.max = count
-        t = min(window.value, count) - 1
+        t = window.set_count(count) - 1
         i, j = divmod(t, out)
-        ax = plot_stride_windows(n, k, s, pad, highlight=(i, j))
-        picture.value = figure_png(ax.figure)
+        cell = max(8, 336 // (n + before + after))  # about 336 pixels a side, as the 24em
+        picture.value = png_bytes(stride_windows_picture(n, k, s, pad, (i, j), cell))
+        caption.value = f"{n}×{n} input, {k}×{k} kernel, strides {s}, padding {pad!r}"
         formula = _size_formula(n, k, s, pad)
+        result.clear()
         result.update(output_size=out, formula=formula, pads=(before, after), window=(i, j))
         readout.value = (f"output size: {formula} → {out}×{out} "
                          f"(output_size gives {out}); window {t + 1} of {count} covers rows "
                          f"{i * s}–{i * s + k - 1}, columns {j * s}–{j * s + k - 1}")
 
     update = _guarded(message, redraw)
-    _observe(update, size, kernel_size, strides, padding, window)
+    window = _Counter("window", update, controls, "window")
+    _observe(update, size, kernel_size, strides, padding)
     update()
-    controls = dict(size=size, kernel_size=kernel_size, strides=strides, padding=padding,
-                    window=window)
+    window.ready()
+    controls.update(size=size, kernel_size=kernel_size, strides=strides, padding=padding)
     return _assemble(
         [
             _title("Strides and padding",
                    "Blue: every window; yellow: the chosen one; grey: zero padding."),
-            widgets.HBox([widgets.VBox([size, kernel_size, strides, padding, window]), picture]),
+            _row(widgets.VBox([size, kernel_size, strides, padding, window.box]),
+                 widgets.VBox([picture, caption])),
             readout, message,
         ],
         controls, readout, message, result,
