@@ -12,9 +12,13 @@ sys.path.insert(0, str(ROOT / "tools"))
 from check_notebooks import check_notebook  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+ALL = NOTEBOOKS + SOLUTIONS
+
+
+@pytest.mark.parametrize("path", ALL, ids=[str(p.relative_to(ROOT / "notebooks")) for p in ALL])
 def test_committed_notebook_is_clean(path):
     assert check_notebook(json.loads(path.read_text(encoding="utf-8"))) == []
 
@@ -30,6 +34,32 @@ def test_numbered_lessons_exist_and_close_with_summary_and_exercises():
             for line in "".join(cell["source"]).splitlines()
         ]
         assert "## Summary" in headings and "## Exercises" in headings, path.name
+
+
+def _cell_output_text(cell):
+    texts = []
+    for output in cell.get("outputs", []):
+        text = output.get("text") or output.get("data", {}).get("text/plain", "")
+        texts.append("".join(text))
+    return "".join(texts)
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name[:2].isdigit()],
+                         ids=lambda p: p.name)
+def test_lessons_never_store_a_solved_exercise(path):
+    # After "## Exercises", a lesson's cells wait for the student: no check says "Correct".
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    start = next(i for i, cell in enumerate(cells)
+                 if cell["cell_type"] == "markdown" and "## Exercises" in "".join(cell["source"]))
+    solved = [i for i, cell in enumerate(cells[start:], start)
+              if cell["cell_type"] == "code" and "Correct" in _cell_output_text(cell)]
+    assert solved == [], f"{path.name}: cells {solved} show a solved exercise"
+
+
+def test_every_lesson_with_exercises_has_worked_solutions():
+    lessons = {p.name for p in NOTEBOOKS if p.name[:2].isdigit()}
+    missing = sorted(lessons - {p.name for p in SOLUTIONS})
+    assert missing == [], f"no notebooks/solutions/ for {missing}"
 
 
 GOOD = {

@@ -508,6 +508,23 @@ def test_prediction_explorer_samples(tiny_model, name):
     assert sum(p for _, p in box.result["top"]) == pytest.approx(1.0, abs=1e-5)
 
 
+def test_prediction_explorer_shows_grad_cam_of_the_top_guess(tiny_model):
+    from cifar_helpers.data import CLASS_NAMES
+    from cifar_helpers.interpret import grad_cam
+
+    box = widgets.prediction_explorer(tiny_model)
+    box.controls["sample"].value = "truck_1.jpg"
+    heatmap = box.result["heatmap"]
+    best = CLASS_NAMES.index(box.result["top"][0][0])
+    np.testing.assert_allclose(heatmap, grad_cam(tiny_model, box.result["image"], best),
+                               atol=1e-6)
+    assert heatmap.shape == (32, 32) and 0.0 <= heatmap.min() and heatmap.max() <= 1.0
+    overlay = png_pixels(box.children[3].children[1].children[1].value)
+    assert overlay.shape == (192, 192, 3)
+    box.controls["upload"].value = upload_value("mine.png", png_bytes())
+    assert box.result["heatmap"].shape == (32, 32)  # an upload gets its heatmap too
+
+
 def test_prediction_explorer_upload(tiny_model, tmp_path):
     from cifar_helpers.photos import load_image
     from cifar_helpers.predict import predict_image

@@ -94,7 +94,9 @@ def prediction_explorer(model):
     -------
     ipywidgets.VBox
         ``box.readout`` reads e.g. ``truck_1.jpg → truck (87.3%)``;
-        ``box.result["top"]`` is ``predict_image(model, image, top_k)``. An
+        ``box.result["top"]`` is ``predict_image(model, image, top_k)`` and
+        ``box.result["heatmap"]`` the Grad-CAM of the top guess
+        (`cifar_helpers.interpret.grad_cam`), shown over the input. An
         uploaded photo joins the sample list as ``"uploaded: <file name>"``.
         A stand-in model's predictions (`cifar_helpers.pretrained.is_stand_in`)
         carry a label saying they are near chance.
@@ -105,7 +107,10 @@ def prediction_explorer(model):
         If `model` is not a Keras model (None, a path, a string...).
     """
     _check_model(model)
+    from ..data import CLASS_NAMES
+    from ..interpret import grad_cam
     from ..photos import load_image
+    from ..plotting import overlay_heatmap
     from ..predict import predict_image
 
     stand_in = _stand_in_label(model)
@@ -116,6 +121,9 @@ def prediction_explorer(model):
     top_k = widgets.IntSlider(value=3, min=1, max=10, description="top_k")
     picture = _fixed(widgets.Image(format="png", layout=widgets.Layout(width="13.7em",
                                                                        height="13.7em")))
+    looks = _fixed(widgets.Image(format="png", layout=widgets.Layout(width="13.7em",
+                                                                     height="13.7em")))
+    heatmaps = {}  # (entry, class) -> Grad-CAM heatmap
     bars = widgets.HTML()
     label = widgets.HTML(stand_in)
     credit_line = widgets.HTML()
@@ -132,9 +140,15 @@ def prediction_explorer(model):
         image = cache[entry]
         top = predict_image(model, image, top_k=top_k.value)
         picture.value = png_bytes(to_uint8(image), scale=6)
+        best_class = CLASS_NAMES.index(top[0][0]) if top[0][0] in CLASS_NAMES else 0
+        heatmap = heatmaps.get((entry, best_class))
+        if heatmap is None and np.shape(image) == tuple(model.input_shape[1:]):
+            heatmap = heatmaps[entry, best_class] = grad_cam(model, image, best_class)
+        if heatmap is not None:
+            looks.value = png_bytes(overlay_heatmap(to_uint8(image), heatmap), scale=6)
         bars.value = probability_bars(top)
         credit_line.value = f"<small>{credit_text}</small>"
-        result.update(name=name, image=image, top=top)
+        result.update(name=name, image=image, top=top, heatmap=heatmap)
         best, probability = top[0]
         readout.value = (f"{html.escape(name)} → {html.escape(best)} ({probability * 100:.1f}%)"
                          + (" · stand-in model: near chance" if stand_in else ""))
@@ -178,6 +192,7 @@ def prediction_explorer(model):
             _row(sample, upload, top_k),
             label,
             _row(_fixed(widgets.VBox([widgets.HTML("<b>the 32×32 input</b>"), picture])),
+                 _fixed(widgets.VBox([widgets.HTML("<b>where it looks (Grad-CAM)</b>"), looks])),
                  widgets.VBox([widgets.HTML("<b>top-k probabilities</b>"), bars])),
             credit_line, readout, message,
         ],
