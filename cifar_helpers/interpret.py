@@ -42,6 +42,25 @@ def last_conv_layer_name(model):
     return convolutions[-1]
 
 
+def _maps_and_scores(model, layer_name, batch):
+    """The chosen layer's output and the model's output for `batch`, in one forward pass.
+
+    A Sequential model runs layer by layer (its symbolic graph may be rebuilt
+    when it is loaded from a file); any other model through a two-output probe.
+    """
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        x, maps = batch, None
+        for layer in model.layers:
+            x = layer(x, training=False)
+            if layer.name == layer_name:
+                maps = x
+        return maps, x
+    probe = keras.Model(model.inputs, [model.get_layer(layer_name).output, model.outputs[0]])
+    return probe(batch, training=False)
+
+
 def grad_cam(model, image, class_index=None, layer_name=None):
     """Grad-CAM heatmap: where in `image` the network finds evidence for a class.
 
@@ -108,9 +127,8 @@ def grad_cam(model, image, class_index=None, layer_name=None):
     if layer_name not in names or len(model.get_layer(layer_name).output.shape) != 4:
         raise ValueError(f"`layer_name` must name a layer with (N, H, W, C) output. Received "
                          f"layer_name={layer_name!r}; the model's layers are {names}.")
-    probe = keras.Model(model.inputs, [model.get_layer(layer_name).output, model.outputs[0]])
     with tf.GradientTape() as tape:
-        maps, scores = probe(tf.constant(batch), training=False)
+        maps, scores = _maps_and_scores(model, layer_name, tf.constant(batch))
         num_classes = int(scores.shape[-1])
         if class_index is None:
             class_index = int(tf.argmax(scores[0]))

@@ -122,3 +122,20 @@ def test_model_without_convolution():
     dense = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="must have a convolution layer"):
         last_conv_layer_name(dense)
+
+
+def test_a_seed_model_loaded_from_a_file_gets_its_gradients(tmp_path):
+    # A Sequential model read back from a .keras file rebuilds its graph: the heatmap
+    # must still come from the gradient that flows through the chosen layer.
+    from cifar_helpers.models import build_seed_model
+    from cifar_helpers.saving import save_model
+
+    keras.utils.set_random_seed(0)
+    seed = build_seed_model(speedups=False)
+    path = save_model(seed, tmp_path / "seed.keras")
+    loaded = keras.saving.load_model(path)
+    image = np.random.default_rng(6).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    for class_index in (0, 9):
+        np.testing.assert_allclose(grad_cam(loaded, image, class_index),
+                                   grad_cam(seed, image, class_index), atol=1e-5)
+    assert grad_cam(loaded, image, 9).max() == pytest.approx(1.0)
