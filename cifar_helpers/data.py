@@ -431,15 +431,18 @@ def _download(url=CIFAR10_URL, known_hash=CIFAR10_SHA256, timeout=DOWNLOAD_TIMEO
     import pooch
 
     cache = _keras_cache_dirs()[0].parent  # .../datasets/cifar-10-batches-py-target
+    base_url, name = url.rsplit("/", 1)
     try:
-        pooch.retrieve(
-            url,
-            known_hash=f"sha256:{known_hash}" if known_hash else None,
-            fname="cifar-10-python.tar.gz",
+        fetcher = pooch.create(
             path=cache.parent,
+            base_url=base_url + "/",
+            registry={name: f"sha256:{known_hash}" if known_hash else None},
+            retry_if_failed=2,
+        )
+        fetcher.fetch(
+            name,
             processor=pooch.Untar(extract_dir=cache.name),
             downloader=pooch.HTTPDownloader(timeout=timeout, progressbar=False),
-            retry_if_failed=2,
         )
     except Exception as exc:  # network, timeout, checksum and extraction errors alike
         reason = str(exc).splitlines()[0] if str(exc) else ""

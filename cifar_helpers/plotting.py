@@ -536,13 +536,13 @@ def plot_number_grid(values, title="", windows=(), texts=None, shade=None, cmap=
     return ax
 
 
-def overlay_heatmap(image, heatmap, alpha=0.5, cmap="jet"):
+def overlay_heatmap(image, heatmap, alpha=0.4, cmap="jet"):
     """Lay a heatmap in [0, 1] over an image, as one RGB uint8 picture.
 
     The heatmap is stretched to the image's size (each of its cells becomes a
     block of pixels, so nothing is invented between them), coloured with
-    `cmap`, and blended: ``(1 - alpha * h) * image + alpha * h * colour``, so
-    places where the heatmap is 0 show the image unchanged.
+    `cmap` (with "jet": blue for 0, red for 1), and blended with the image:
+    ``(1 - alpha) * image + alpha * colour``.
 
     Parameters
     ----------
@@ -550,7 +550,7 @@ def overlay_heatmap(image, heatmap, alpha=0.5, cmap="jet"):
     heatmap : (h, w) array_like
         Values in [0, 1]; H and W must be multiples of h and w.
     alpha : float
-        How strongly the heatmap covers the image where it is 1.
+        How much of each pixel is the heatmap's colour.
     cmap : str
         A Matplotlib colormap name.
 
@@ -562,8 +562,8 @@ def overlay_heatmap(image, heatmap, alpha=0.5, cmap="jet"):
     --------
     >>> image = np.full((4, 4, 3), 100, dtype=np.uint8)
     >>> out = overlay_heatmap(image, [[0.0, 0.0], [0.0, 1.0]], alpha=0.5)
-    >>> out[0, 0].tolist(), bool((out[3, 3] != 100).any())
-    ([100, 100, 100], True)
+    >>> out[0, 0].tolist(), out[3, 3].tolist()   # half dark blue, half dark red
+    ([50, 50, 114], [114, 50, 50])
     """
     import matplotlib
 
@@ -583,12 +583,11 @@ def overlay_heatmap(image, heatmap, alpha=0.5, cmap="jet"):
     rows, cols = image.shape[0] // heatmap.shape[0], image.shape[1] // heatmap.shape[1]
     stretched = np.kron(heatmap, np.ones((rows, cols)))[..., np.newaxis]
     colour = matplotlib.colormaps[cmap](stretched[..., 0])[..., :3] * 255.0
-    weight = alpha * stretched
-    blended = (1.0 - weight) * image + weight * colour
+    blended = (1.0 - alpha) * image + alpha * colour
     return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
 
 
-def plot_grad_cam(image, heatmap, ax=None, title=None, alpha=0.5):
+def plot_grad_cam(image, heatmap, ax=None, title=None, alpha=0.4):
     """Show `overlay_heatmap(image, heatmap)` on `ax` (a new one if None); returns `ax`.
 
     Parameters

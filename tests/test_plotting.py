@@ -258,21 +258,19 @@ def test_plot_number_grid_needs_a_2d_array(values):
 # --- Grad-CAM overlay and reliability diagram ------------------------------------------------
 
 
-def test_overlay_heatmap_keeps_the_image_where_the_heatmap_is_zero():
+def test_overlay_heatmap_blends_the_colormap_over_the_image():
+    import matplotlib
+
     from cifar_helpers.plotting import overlay_heatmap
 
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
-    heatmap = np.zeros((4, 4))
-    heatmap[1, 2] = 1.0
-    out = overlay_heatmap(image, heatmap, alpha=1.0)
-    hot = np.zeros((8, 8), dtype=bool)
-    hot[2:4, 4:6] = True  # cell (1, 2) covers a 2x2 block of pixels
-    np.testing.assert_array_equal(out[~hot], image[~hot])
-    import matplotlib
-
-    colour = np.rint(np.asarray(matplotlib.colormaps["jet"](1.0)[:3]) * 255)
-    np.testing.assert_array_equal(out[hot], np.tile(colour, (4, 1)))
+    heatmap = rng.random((4, 4))
+    np.testing.assert_array_equal(overlay_heatmap(image, heatmap, alpha=0.0), image)
+    # Each heatmap cell covers a 2x2 block; at alpha 0.4 a pixel is 60% image, 40% colour.
+    colours = matplotlib.colormaps["jet"](np.kron(heatmap, np.ones((2, 2))))[..., :3] * 255
+    expected = np.rint(0.6 * image + 0.4 * colours)
+    np.testing.assert_allclose(overlay_heatmap(image, heatmap, alpha=0.4), expected, atol=1)
 
 
 @pytest.mark.parametrize(
