@@ -415,6 +415,67 @@ def test_sgd_momentum_step_matches_keras(tf, momentum, steps):
         np.testing.assert_allclose(velocity, optimizer.momentums[0].numpy(), rtol=rtol)
 
 
+def _numpy_cnn_step(params, images, labels, learning_rate):
+    """One SGD step of conv(3x3, same) -> ReLU -> max-pool 2 -> flatten -> dense -> softmax."""
+    from cifar_helpers.activations import relu
+    from cifar_helpers.backprop import (
+        conv2d_backward,
+        dense_backward,
+        pool2d_backward,
+        relu_backward,
+    )
+
+    kernel, bias, dense_kernel, dense_bias = params
+    grads = [np.zeros_like(p) for p in params]
+    features, caches = [], []
+    for image in images:
+        z = conv2d(image, kernel, padding="same") + bias
+        a = relu(z)
+        pooled = pool2d(a, 2)
+        caches.append((image, z, a))
+        features.append(pooled.reshape(-1))
+    features = np.array(features)
+    logits = features @ dense_kernel + dense_bias
+    loss, grad_logits = softmax_cross_entropy(logits, labels)
+    grad_features, grads[2], grads[3] = dense_backward(features, dense_kernel, grad_logits)
+    for (image, z, a), grad_flat in zip(caches, grad_features, strict=True):
+        grad_pooled = grad_flat.reshape(pool2d(a, 2).shape)
+        grad_z = relu_backward(z, pool2d_backward(a, grad_pooled, 2))
+        _, grad_kernel = conv2d_backward(image, kernel, grad_z, padding="same")
+        grads[0] += grad_kernel
+        grads[1] += grad_z.sum(axis=(0, 1))
+    new = [p - learning_rate * g for p, g in zip(params, grads, strict=True)]
+    return new, loss
+
+
+def test_numpy_training_loop_matches_keras_step_by_step(tf):
+    # The whole loop of notebook 08, section 6, on random images: same start, same batches.
+    import keras
+
+    rng = np.random.default_rng(0)
+    images = rng.random((12, 8, 8, 3))
+    labels = rng.integers(0, 5, 12)
+    model = keras.Sequential([
+        keras.Input((8, 8, 3), dtype="float64"),
+        keras.layers.Conv2D(4, 3, padding="same", activation="relu", dtype="float64"),
+        keras.layers.MaxPooling2D(2, dtype="float64"),
+        keras.layers.Flatten(dtype="float64"),
+        keras.layers.Dense(5, activation="softmax", dtype="float64"),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5),
+                  loss=keras.losses.SparseCategoricalCrossentropy())
+    params = [w.astype(np.float64) for w in model.get_weights()]
+    start = [p.copy() for p in params]
+    for step in range(6):
+        batch = slice(4 * (step % 3), 4 * (step % 3) + 4)
+        params, numpy_loss = _numpy_cnn_step(params, images[batch], labels[batch], 0.5)
+        keras_loss = float(model.train_on_batch(images[batch], labels[batch]))
+        assert numpy_loss == pytest.approx(keras_loss, rel=1e-4)
+    for ours, theirs in zip(params, model.get_weights(), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-8)
+    assert not np.allclose(params[0], start[0])  # the kernel did move
+
+
 # --------------------------------------------------------------------------- #
 # Errors
 # --------------------------------------------------------------------------- #
