@@ -472,7 +472,7 @@ def test_numpy_training_loop_matches_keras_step_by_step(tf):
         keras_loss = float(model.train_on_batch(images[batch], labels[batch]))
         assert numpy_loss == pytest.approx(keras_loss, rel=1e-4)
     for ours, theirs in zip(params, model.get_weights(), strict=True):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
     assert not np.allclose(params[0], start[0])  # the kernel did move
 
 
