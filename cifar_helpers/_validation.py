@@ -109,6 +109,23 @@ def check_choice(value, name, allowed):
     return value
 
 
+def _real_numbers(value, name):
+    """`value` as an ndarray of bools, ints or floats (no strings, objects or complex)."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"`{name}` must be a numeric array (or a number). Received {type(value).__name__} "
+            f"that NumPy cannot turn into an array: {exc}"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"`{name}` must be an array of real numbers (bool, int or float). "
+            f"Received an array of dtype {array.dtype}."
+        )
+    return array
+
+
 def as_real_array(value, name, ndims=None, shape_text=None, allow_empty=False):
     """`value` as an array of real numbers (bool, int or float): finite, of an allowed ndim.
 
@@ -125,18 +142,7 @@ def as_real_array(value, name, ndims=None, shape_text=None, allow_empty=False):
     ...
     ValueError: `x` must contain finite numbers only. Received 1 NaN and 0 infinite value(s).
     """
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"`{name}` must be a numeric array. Received {type(value).__name__} that NumPy "
-            f"cannot turn into an array: {exc}"
-        ) from None
-    if array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"`{name}` must be an array of real numbers (bool, integer or float). "
-            f"Received an array of dtype {array.dtype}."
-        )
+    array = _real_numbers(value, name)
     if ndims is not None and array.ndim not in ndims:
         raise ValueError(
             f"`{name}` must have shape {shape_text}. "
@@ -172,18 +178,7 @@ def as_float_array(value, name="x"):
     ...
     ValueError: `x` must not contain NaN. Received 1 NaN value(s) in an array of shape (2,).
     """
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"`{name}` must be a numeric array (or a number). Received {type(value).__name__} "
-            f"that NumPy cannot turn into an array: {exc}"
-        ) from None
-    if array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"`{name}` must hold real numbers (bool, int or float). "
-            f"Received an array of dtype {array.dtype}."
-        )
+    array = _real_numbers(value, name)
     if array.dtype.kind != "f":
         array = array.astype(np.float64)
     if np.isnan(array).any():

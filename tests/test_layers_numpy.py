@@ -202,7 +202,7 @@ def test_forward_pass_bad_images():
 def test_flatten_errors():
     with pytest.raises(ValueError, match=r"array to flatten. Received a scalar"):
         flatten(3.0)
-    with pytest.raises(ValueError, match=r"`x` must hold real numbers"):
+    with pytest.raises(ValueError, match=r"`x` must be an array of real numbers"):
         flatten(np.array(["a"]))
 
 
@@ -214,8 +214,8 @@ def test_flatten_errors():
         (np.zeros(4), np.zeros((5, 3)), None, r"`x` has 4 inputs but `kernel` expects 5"),
         (np.zeros(4), np.zeros((4, 3)), np.zeros(2), r"`bias` must have shape \(3,\)"),
         (np.zeros(4), np.full((4, 3), np.nan), None, r"`kernel` must not contain NaN"),
-        (np.array(["a"]), np.zeros((1, 3)), None, r"`x` must hold real numbers"),
-        (np.zeros(4), np.zeros((4, 3)), ["a", "b", "c"], r"`bias` must hold real numbers"),
+        (np.array(["a"]), np.zeros((1, 3)), None, r"`x` must be an array of real numbers"),
+        (np.zeros(4), np.zeros((4, 3)), ["a", "b", "c"], r"`bias` must be an array of real numbers"),
     ],
 )
 def test_dense_errors(x, kernel, bias, match):
