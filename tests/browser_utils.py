@@ -6,6 +6,7 @@ every kernel it started, even when a test fails half-way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -40,6 +41,31 @@ def find_chromium():
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
+
+
+@contextlib.contextmanager
+def launched_chromium():
+    """Debian's headless Chromium under Playwright, for a module's browser tests.
+
+    Skips the tests when Chromium or Playwright is missing, and fails them instead
+    when the ``CI`` environment variable is set (CI must install both).
+    """
+    import pytest
+
+    path = find_chromium()
+    if path is None:
+        reason = "Debian's chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI must install it")
+        pytest.skip(reason)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS,
+                                             headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def free_port():

@@ -42,13 +42,12 @@ from pathlib import Path
 
 import pytest
 from browser_utils import (
-    CHROMIUM_ARGS,
     CONTRAST_JS,
     LAYOUT_JS,
     REDRAW_ARM_JS,
     ROOT,
-    find_chromium,
     kernel_memory,
+    launched_chromium,
     random_token,
     start_jupyterlab,
     start_voila,
@@ -71,20 +70,8 @@ INSTRUCTOR_NOTES = ("How to present it", "Before each click on", "After the sess
 # -- fixtures ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def chromium():
-    path = find_chromium()
-    if path is None:
-        reason = "Debian's chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}: CI must install it")
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS,
-                                             headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")

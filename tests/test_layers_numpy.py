@@ -215,7 +215,7 @@ def test_flatten_errors():
         (np.zeros(4), np.zeros((4, 3)), np.zeros(2), r"`bias` must have shape \(3,\)"),
         (np.zeros(4), np.full((4, 3), np.nan), None, r"`kernel` must not contain NaN"),
         (np.array(["a"]), np.zeros((1, 3)), None, r"`x` must be an array of real numbers"),
-        (np.zeros(4), np.zeros((4, 3)), ["a", "b", "c"], r"`bias` must be an array of real numbers"),
+        (np.zeros(4), np.zeros((4, 3)), ["a", "b", "c"], r"`bias` must be an array of real"),
     ],
 )
 def test_dense_errors(x, kernel, bias, match):

@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
-from browser_utils import CHROMIUM_ARGS, ROOT, find_chromium
+from browser_utils import ROOT, launched_chromium
 
 
 def _load_build_site():
@@ -115,22 +115,12 @@ def site_url(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    path = find_chromium()
-    if path is None:
-        reason = "Debian's chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}: CI must install it")
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS,
-                                              headless=True)
+    with launched_chromium() as chromium:
         context = chromium.new_context(viewport=VIEWPORT, device_scale_factor=1)
         try:
             yield context
         finally:
             context.close()
-            chromium.close()
 
 
 class RequestLog:
