@@ -232,3 +232,54 @@ def check_output_size(shape, itemsize, name):
             f"{size / 1e9:.1f} GB."
         )
     return size
+
+
+def class_indices(values, name, num_classes=None, allow_empty=True):
+    """`values` as a flat int64 array of class (or cluster) indices; (N, 1) columns flattened.
+
+    Parameters
+    ----------
+    values : (N,) or (N, 1) array_like of ints
+    name : str
+        The argument's name, for the messages.
+    num_classes : int, optional
+        When given, every index must lie in ``0 .. num_classes - 1``; otherwise
+        they must be non-negative.
+    allow_empty : bool
+
+    Examples
+    --------
+    >>> class_indices([[3], [0]], "y_true", num_classes=10)
+    array([3, 0])
+    >>> class_indices([12, 0], "y_true", num_classes=10)
+    Traceback (most recent call last):
+    ...
+    ValueError: `y_true` must lie in 0..9 for num_classes=10. Received values from 0 to 12.
+    """
+    labels = np.asarray(values)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1:
+        raise ValueError(f"`{name}` must have shape (N,) or (N, 1). Received shape {labels.shape}.")
+    if labels.size == 0:
+        if not allow_empty:
+            raise ValueError(f"`{name}` must hold at least one value. Received an empty array.")
+        return labels.astype(np.int64)
+    if labels.dtype.kind not in "iu":
+        if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+            raise ValueError(f"`{name}` must be integers. Received NaN or infinity.")
+        raise ValueError(
+            f"`{name}` must be integers. Received dtype={labels.dtype}"
+            + (" (use np.argmax(probabilities, axis=1) for predicted classes)."
+               if labels.dtype.kind == "f" else ".")
+        )
+    if num_classes is None and labels.min() < 0:
+        raise ValueError(
+            f"`{name}` must be non-negative integers. Received a minimum of {labels.min()}."
+        )
+    if num_classes is not None and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"`{name}` must lie in 0..{num_classes - 1} for num_classes={num_classes}. "
+            f"Received values from {labels.min()} to {labels.max()}."
+        )
+    return labels.astype(np.int64, copy=False)

@@ -4,33 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_int
+from ._validation import check_int, class_indices
 
 __all__ = ["per_class_accuracy"]
-
-
-def _labels(values, name, num_classes):
-    """`values` as a flat int64 array of class indices in ``0 .. num_classes - 1``."""
-    labels = np.asarray(values)
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels[:, 0]
-    if labels.ndim != 1:
-        raise ValueError(
-            f"`{name}` must be class indices of shape (N,) or (N, 1). "
-            f"Received {name}.shape={labels.shape}."
-        )
-    if labels.size and labels.dtype.kind not in "iu":
-        raise ValueError(
-            f"`{name}` must hold integer class indices. Received an array of dtype {labels.dtype}"
-            + (" (use np.argmax(probabilities, axis=1) for predicted classes)."
-               if labels.dtype.kind == "f" else ".")
-        )
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(
-            f"`{name}` must lie in 0..{num_classes - 1} for num_classes={num_classes}. "
-            f"Received values from {labels.min()} to {labels.max()}."
-        )
-    return labels.astype(np.int64, copy=False)
 
 
 def per_class_accuracy(y_true, y_pred, num_classes=10):
@@ -63,8 +39,8 @@ def per_class_accuracy(y_true, y_pred, num_classes=10):
     ValueError: `y_true` must lie in 0..9 for num_classes=10. Received values from 0 to 12.
     """
     num_classes = check_int(num_classes, "num_classes", minimum=1)
-    y_true = _labels(y_true, "y_true", num_classes)
-    y_pred = _labels(y_pred, "y_pred", num_classes)
+    y_true = class_indices(y_true, "y_true", num_classes)
+    y_pred = class_indices(y_pred, "y_pred", num_classes)
     if y_true.shape != y_pred.shape:
         raise ValueError(
             f"`y_true` and `y_pred` must have the same length. Received {y_true.size} "

@@ -12,6 +12,7 @@ import itertools
 
 import numpy as np
 
+from ._validation import class_indices
 from .data import CLASS_NAMES
 
 __all__ = [
@@ -143,7 +144,7 @@ def plot_confusion_matrix(y_true, y_pred, class_names=CLASS_NAMES, normalize=Non
             "`normalize` must be one of None, 'true', 'pred', 'all'. "
             f"Received normalize={normalize!r}."
         )
-    y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+    y_true, y_pred = class_indices(y_true, "y_true"), class_indices(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
         raise ValueError(
             f"`y_true` and `y_pred` must have the same length. Received {len(y_true)} "
@@ -164,17 +165,6 @@ def plot_confusion_matrix(y_true, y_pred, class_names=CLASS_NAMES, normalize=Non
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     return ax
-
-
-def _labels(labels, name):
-    labels = np.asarray(labels)
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels[:, 0]
-    if labels.ndim != 1:
-        raise ValueError(
-            f"`{name}` must be labels of shape (N,) or (N, 1). Received {labels.shape}."
-        )
-    return labels
 
 
 def plot_per_class_accuracy(y_true, y_pred, class_names=CLASS_NAMES, ax=None):
@@ -206,7 +196,7 @@ def plot_per_class_accuracy(y_true, y_pred, class_names=CLASS_NAMES, ax=None):
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("accuracy")
-    overall = float(np.mean(_labels(y_true, "y_true") == _labels(y_pred, "y_pred")))
+    overall = float(np.mean(class_indices(y_true, "y_true") == class_indices(y_pred, "y_pred")))
     ax.axvline(overall, color="gray", linestyle="--", label=f"overall {overall:.1%}")
     for y, value in zip(positions, accuracy, strict=True):
         ax.text(min(value + 0.01, 0.9), y, f"{value:.0%}", va="center")
@@ -299,7 +289,7 @@ def plot_misclassified(images, y_true, probabilities, class_names=CLASS_NAMES, c
     >>> [ax.get_title() for ax in fig.axes]
     ['true cat\\npred dog 80%', 'true dog\\npred cat 60%']
     """
-    y_true = _labels(y_true, "y_true")
+    y_true = class_indices(y_true, "y_true")
     probabilities = np.asarray(probabilities)
     if not len(images) == len(y_true) == len(probabilities):
         raise ValueError(

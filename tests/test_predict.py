@@ -468,8 +468,8 @@ def test_per_class_accuracy_length_mismatch():
         ([12, 0], [12, 0], {}, r"`y_true` must lie in 0\.\.9 for num_classes=10\. Received "
          r"values from 0 to 12"),
         ([0, 1], [0, -1], {}, r"`y_pred` must lie in 0\.\.9 .* from -1 to 0"),
-        ([0.5, 1.0], [0, 1], {}, r"`y_true` must hold integer class indices.*float64.*argmax"),
-        ([0, 1], [[0, 1], [1, 0]], {}, r"`y_pred` must be class indices of shape \(N,\) or "
+        ([0.5, 1.0], [0, 1], {}, r"`y_true` must be integers.*float64.*argmax"),
+        ([0, 1], [[0, 1], [1, 0]], {}, r"`y_pred` must have shape \(N,\) or "
          r"\(N, 1\)"),
         ([0, 1], [0, 1], {"num_classes": 0}, r"`num_classes` must be an integer >= 1"),
         ([0, 2], [0, 1], {"num_classes": 2}, r"0\.\.1 for num_classes=2"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, class_indices
 from ..data import scale_pixels
 
 
@@ -73,24 +73,7 @@ def _check_features(features):
 
 def _check_ids(name, values):
     """A 1-D array of non-negative integer ids; (N, 1) columns are flattened."""
-    values = np.asarray(values)
-    if values.ndim == 2 and values.shape[1] == 1:
-        values = values[:, 0]
-    if values.ndim != 1:
-        raise ValueError(
-            f"`{name}` must have shape (N,) or (N, 1). Received shape {values.shape}."
-        )
-    if values.size == 0:
-        raise ValueError(f"`{name}` must hold at least one value. Received an empty array.")
-    if not np.issubdtype(values.dtype, np.integer):
-        if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
-            raise ValueError(f"`{name}` must be integers. Received NaN or infinity.")
-        raise ValueError(f"`{name}` must be integers. Received dtype={values.dtype}.")
-    if values.min() < 0:
-        raise ValueError(
-            f"`{name}` must be non-negative integers. Received a minimum of {values.min()}."
-        )
-    return values.astype(np.intp)
+    return class_indices(values, name, allow_empty=False).astype(np.intp)
 
 
 def _check_pair(clusters, labels):
