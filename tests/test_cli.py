@@ -25,7 +25,9 @@ def test_train_evaluate_predict_end_to_end(cifar10_dir, tmp_path, photo, capsys,
     out = tmp_path / "new folder" / "model.keras"  # missing folders are created
     assert main(["train", "--quick", "--out", str(out), "--seed", "0"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("training the seed model on 1,000 images (quick run, 1 epoch")
+    # The default validation holds out 10% of the quick subset, never the test set.
+    assert lines[0].startswith("training the seed model on 900 images (quick run, 1 epoch")
+    assert lines[0].endswith("validation: split)")
     assert re.fullmatch(r"epoch 1/1  [\d.]+ s  loss [\d.]+  accuracy [\d.]+  val_loss [\d.]+  "
                         r"val_accuracy [\d.]+  lr [\d.]+", lines[1])
     assert lines[2] == f"saved {out}"
