@@ -7,6 +7,8 @@ Usage (from the course folder, with ``CIFAR10_DIR`` set or CIFAR-10 in Keras' ca
     python benchmarks/train_speed.py seed                 # the tutorial's recipe, 10 epochs
     python benchmarks/train_speed.py seed --mixed-precision  # the same in bfloat16
     python benchmarks/train_speed.py fast-90 --validation # tune: 45,000 train / 5,000 held out
+    python benchmarks/train_speed.py fast-90 --validation --set small_epochs=6  # one change
+    python benchmarks/train_speed.py race --record benchmarks/results/train_speed.jsonl
 
 Configurations:
 
@@ -18,6 +20,14 @@ Configurations:
     ``cifar_helpers.recipes.CONFIGS``: ``build_fast_model`` with BatchNorm and a
     whitened stem, batch 1024, Nesterov SGD, triangle schedule, label smoothing,
     crop + alternating-flip augmentation, flip-and-shift test-time augmentation.
+
+``race``
+    The seed recipe (10 epochs, plain Keras classes, as notebook 09 teaches it)
+    and then a fast recipe (``--fast``, default ``fast-90``), one after the
+    other in one process, each trained on the 50,000 training images and scored
+    once on the test set. It prints one line, ``race: fast A% in T1 s; seed B%
+    in T2 s; time ratio T1/T2 = R; <machine>``, and ``--record`` appends a line
+    with a ``"race"`` object. The goal: ``A >= 89.5`` with ``R <= 1``.
 
 Without ``--validation`` the recipe trains on all 50,000 training images and is
 scored once on the 10,000 test images; no hyperparameter was chosen with them.
@@ -46,7 +56,8 @@ from pathlib import Path
 from cifar_helpers.environment import enable_onednn
 from cifar_helpers.notebook import quiet_tensorflow
 
-NAMES = ("seed", "fast-90", "fast-94")
+NAMES = ("seed", "fast-90", "fast-94", "race")
+FAST_NAMES = ("fast-90", "fast-94")
 
 
 def accelerators():
@@ -154,12 +165,36 @@ def run_seed(x_train, y_train, x_test, y_test, epochs, seed, dtype_policy=None):
     }
 
 
-def run_fast(name, x_train, y_train, x_test, y_test, epochs, seed):
-    from cifar_helpers.recipes import CONFIGS, train_fast
+def parse_settings(pairs):
+    """``["epochs=10", "dtype_policy=mixed_bfloat16"]`` -> a dict of `FastConfig` fields.
 
-    config = CONFIGS[name]
+    Values are read as Python literals (ints, floats, tuples, True); anything
+    else is kept as a string.
+    """
+    import ast
+
+    from cifar_helpers.recipes import FastConfig
+
+    fields = {field.name for field in dataclasses.fields(FastConfig)}
+    settings = {}
+    for pair in pairs:
+        key, equals, text = pair.partition("=")
+        if not equals or key not in fields:
+            raise ValueError(f"--set takes FIELD=VALUE with FIELD one of {sorted(fields)}. "
+                             f"Received {pair!r}.")
+        try:
+            settings[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            settings[key] = text
+    return settings
+
+
+def run_fast(name, x_train, y_train, x_test, y_test, epochs, seed, settings=None):
+    from cifar_helpers.recipes import CONFIGS, resolved_dtype_policy, train_fast, with_epochs
+
+    config = dataclasses.replace(CONFIGS[name], **(settings or {}))
     if epochs is not None:
-        config = dataclasses.replace(config, epochs=epochs)
+        config = with_epochs(config, epochs)
     start = time.perf_counter()
     result = train_fast(config, x_train, y_train, x_test, y_test, seed=seed)
     return {
@@ -168,7 +203,37 @@ def run_fast(name, x_train, y_train, x_test, y_test, epochs, seed):
         "epochs": config.epochs, "epoch_seconds": sum(result.history["seconds"]) / config.epochs,
         "widths": list(config.widths), "batch_size": config.batch_size,
         "lookahead_every": config.lookahead_every,
+        "dtype_policy": resolved_dtype_policy(config),
+        "recipe": {key: list(value) if isinstance(value, tuple) else value
+                   for key, value in dataclasses.asdict(config).items()},
     }
+
+
+def race_line(race, described):
+    """The race's one-line result, e.g. ``race: fast 89.61% in 480 s; seed 67.99% in 490 s;
+    time ratio T1/T2 = 0.98; 2 CPU cores, ...``."""
+    return (f"race: fast {100 * race['fast_accuracy']:.2f}% in {race['fast_seconds']:.0f} s; "
+            f"seed {100 * race['seed_accuracy']:.2f}% in {race['seed_seconds']:.0f} s; "
+            f"time ratio T1/T2 = {race['time_ratio']:.2f}; {described}")
+
+
+def run_race(fast_name, x_train, y_train, x_test, y_test, seed, settings=None, print_fn=print):
+    """The seed recipe, then `fast_name`, in this process; the record's fields."""
+    seed_run = run_seed(x_train, y_train, x_test, y_test, 10, seed)
+    print_fn(f"seed recipe: test accuracy {seed_run['accuracy']:.2%} in "
+             f"{seed_run['total_seconds']:.0f} s")
+    fast_run = run_fast(fast_name, x_train, y_train, x_test, y_test, None, seed, settings)
+    fast_accuracy = fast_run["tta_accuracy"]
+    if fast_accuracy is None:
+        fast_accuracy = fast_run["accuracy"]
+    race = {
+        "fast_accuracy": fast_accuracy, "fast_plain_accuracy": fast_run["accuracy"],
+        "seed_accuracy": seed_run["accuracy"],
+        "fast_seconds": fast_run["total_seconds"], "seed_seconds": seed_run["total_seconds"],
+        "time_ratio": fast_run["total_seconds"] / seed_run["total_seconds"],
+    }
+    return {"race": race, "fast": fast_name, "recipe": fast_run["recipe"],
+            "seed_run": seed_run, "fast_run": {k: v for k, v in fast_run.items() if k != "recipe"}}
 
 
 def main(argv=None):
@@ -178,6 +243,10 @@ def main(argv=None):
                         help="train on 45,000 images and score the 5,000 held out")
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fast", choices=FAST_NAMES, default="fast-90",
+                        help="race: the fast recipe that runs against the seed recipe")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="fast recipes: change one FastConfig field (repeatable)")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="seed recipe only: compute in bfloat16 (mixed_bfloat16 policy)")
     parser.add_argument("--seed-batches", type=int, default=200,
@@ -186,12 +255,28 @@ def main(argv=None):
                         help="append the result as a JSON line to this file")
     parser.add_argument("--data-dir", default=None, help="CIFAR-10 folder (default: CIFAR10_DIR)")
     args = parser.parse_args(argv)
+    enable_onednn()  # before TensorFlow is imported; TF_ENABLE_ONEDNN_OPTS=0 still wins
 
+    if args.config == "race" and args.validation:
+        parser.error("the race is scored on the test set; tune with --validation on a recipe")
+    if args.config == "race" and (args.epochs is not None or args.mixed_precision):
+        parser.error("the race trains the seed recipe for 10 epochs in float32; change the "
+                     "fast recipe with --set (e.g. --set epochs=10)")
+    if args.set and args.config == "seed":
+        parser.error("--set changes a fast recipe; the seed recipe has no FastConfig")
     if args.mixed_precision and args.config != "seed":
         parser.error(f"--mixed-precision is for the seed recipe; received config {args.config!r}")
-    enable_onednn()  # before TensorFlow is imported; TF_ENABLE_ONEDNN_OPTS=0 still wins
     backend = quiet_tensorflow().backend.backend()
-    if args.config == "seed" and backend != "tensorflow":
+    try:
+        settings = parse_settings(args.set)
+        if args.config != "seed":  # a bad value fails now, not after minutes of training
+            from cifar_helpers.recipes import CONFIGS
+
+            dataclasses.replace(CONFIGS[args.fast if args.config == "race" else args.config],
+                                **settings)
+    except (ValueError, TypeError) as error:
+        parser.error(str(error))
+    if args.config in ("seed", "race") and backend != "tensorflow":
         parser.error("the seed recipe's input pipeline is tf.data: run it with the "
                      f"TensorFlow backend (KERAS_BACKEND is {backend!r})")
     from cifar_helpers.data import load_cifar10
@@ -205,6 +290,16 @@ def main(argv=None):
         split = f"validation ({len(x_test):,} held-out training images)"
     described = machine()
     print(f"machine: {described}", flush=True)
+    if args.config == "race":
+        result = run_race(args.fast, x_train, y_train, x_test, y_test, args.seed, settings)
+        result.update({"config": "race", "split": "test", "seed": args.seed,
+                       "machine": described, "date": time.strftime("%Y-%m-%d")})
+        if args.record is not None:
+            args.record.parent.mkdir(parents=True, exist_ok=True)
+            with args.record.open("a") as handle:
+                handle.write(json.dumps(result) + "\n")
+        print(race_line(result["race"], described))
+        return
     seed_epoch = None
     if args.config != "seed" and args.seed_batches and backend == "tensorflow":
         seed_epoch = seed_epoch_seconds(x_train, y_train, args.seed_batches)
@@ -215,7 +310,8 @@ def main(argv=None):
         result = run_seed(x_train, y_train, x_test, y_test, args.epochs or 10, args.seed, policy)
         seed_epoch = result["epoch_seconds"]
     else:
-        result = run_fast(args.config, x_train, y_train, x_test, y_test, args.epochs, args.seed)
+        result = run_fast(args.config, x_train, y_train, x_test, y_test, args.epochs, args.seed,
+                          settings)
     result.update({
         "config": args.config, "split": "validation" if args.validation else "test",
         "seed": args.seed, "seed_epoch_seconds": seed_epoch, "machine": described,

@@ -6,6 +6,8 @@ slightly different copy of every training image in every epoch:
 - `random_crop`: pad each image by a few pixels (reflecting the border) and cut a
   random window of the original size back out, i.e. shift it by up to ``pad``
   pixels up/down and left/right;
+- `random_window`: cut a random smaller window out of each image (the fast
+  recipes' first epochs train on 24 x 24 windows, which cost half as much);
 - `random_flip`: mirror a random half of the images left to right;
 - `alternating_flip_mask`: airbench's variant of the flip: a random half in the
   first epoch, then every image flips in every other epoch, so no image is seen
@@ -30,6 +32,7 @@ __all__ = [
     "flip_images",
     "random_crop",
     "random_flip",
+    "random_window",
     "shift_images",
 ]
 
@@ -154,6 +157,54 @@ def random_crop(images, pad=2, seed=None):
             chosen = np.flatnonzero((tops == top) & (lefts == left))
             if chosen.size:
                 out[chosen] = padded[chosen, top:top + height, left:left + width, :]
+    return out
+
+
+def random_window(images, size, seed=None):
+    """A random `size` x `size` window of each image (no padding).
+
+    Parameters
+    ----------
+    images : (N, H, W, C) ndarray
+        Any numeric dtype; the result has the same dtype.
+    size : int
+        The window's side, from 1 to ``min(H, W)``.
+    seed : int, numpy.random.Generator or None
+        Where the corners come from; the same int gives the same windows.
+
+    Returns
+    -------
+    (N, size, size, C) ndarray
+        Image ``i`` cut at a random corner ``(top, left)``, each uniform in
+        ``0..H - size`` and ``0..W - size``.
+
+    Examples
+    --------
+    >>> batch = np.arange(2 * 4 * 4).reshape(2, 4, 4, 1)
+    >>> random_window(batch, 4)[..., 0].shape          # the whole image: nothing to choose
+    (2, 4, 4)
+    >>> window = random_window(batch, 2, seed=0)[0, ..., 0]
+    >>> int(window[1, 0] - window[0, 0]), int(window[0, 1] - window[0, 0])   # still a block
+    (4, 1)
+    """
+    images = _check_images(images)
+    height, width = images.shape[1:3]
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) \
+            or not 1 <= size <= min(height, width):
+        raise ValueError(
+            f"`size` must be an int from 1 to {min(height, width)} (the image's shorter "
+            f"side). Received size={size!r}."
+        )
+    rng = _generator(seed)
+    n = len(images)
+    tops = rng.integers(0, height - size + 1, size=n)
+    lefts = rng.integers(0, width - size + 1, size=n)
+    out = np.empty((n, size, size) + images.shape[3:], dtype=images.dtype)
+    for top in range(height - size + 1):
+        for left in range(width - size + 1):
+            chosen = np.flatnonzero((tops == top) & (lefts == left))
+            if chosen.size:
+                out[chosen] = images[chosen, top:top + size, left:left + size, :]
     return out
 
 

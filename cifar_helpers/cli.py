@@ -4,16 +4,20 @@ Examples (from a terminal, with ``CIFAR10_DIR`` pointing at ``cifar-10-batches-p
 
     cifar-course train --model seed --epochs 10 --out model.keras
     cifar-course train --quick --out quick.keras          # 100 images per class, 1 epoch
+    cifar-course train --model fast --out fast.keras      # notebook 12's fast-90 recipe
     cifar-course evaluate model.keras
     cifar-course predict model.keras truck.jpg cat.png
 
 ``train`` checks that it can write ``--out`` before it loads anything, prints
-one line per epoch and the final test accuracy. It backs up its state after
-every epoch next to the output (``<out>.backup/``): if it is interrupted (even
-killed), run the same command again and it resumes where it stopped, with the
-result an uninterrupted run would give; ``--restart`` discards the backup. The
-backup is deleted only once the model is saved; if saving fails, the model
-goes to a rescue file beside the backup and the error names both.
+one line per epoch and the final test accuracy. The seed model backs up its
+state after every epoch next to the output (``<out>.backup/``): if it is
+interrupted (even killed), run the same command again and it resumes where it
+stopped, with the result an uninterrupted run would give; ``--restart``
+discards the backup. The backup is deleted only once the model is saved; if
+saving fails, the model goes to a rescue file beside the backup and the error
+names both. ``--model fast`` trains `cifar_helpers.recipes`' ``fast-90`` recipe
+(a few minutes; no backup, an interrupted run starts again); ``evaluate`` and
+``predict`` then add its test-time augmentation (``--no-tta`` leaves it out).
 Errors (a missing model file, a file that is not a model, an unreadable photo…)
 print one line, ``cifar-course <command>: error: ...``, to stderr and exit with
 status 1 (2 for bad arguments).
@@ -28,7 +32,9 @@ from pathlib import Path
 
 __all__ = ["main"]
 
-MODELS = ("seed",)
+MODELS = ("seed", "fast")
+#: The recipe ``--model fast`` trains (`cifar_helpers.recipes.CONFIGS`).
+FAST_RECIPE = "fast-90"
 VALIDATION = ("split", "test", "none")
 #: Training images held out for validation with ``--validation split`` (as notebook 09 does).
 VALIDATION_SIZE = 5000
@@ -45,13 +51,15 @@ def _parser():
 
     train = commands.add_parser("train", help="train a model on CIFAR-10 and save it")
     train.add_argument("--model", choices=MODELS, default="seed",
-                       help="which network (default: seed, the tutorial's CNN)")
+                       help="which network: seed (the default, the tutorial's CNN) or fast "
+                            f"(notebook 12's {FAST_RECIPE} recipe)")
     train.add_argument("--epochs", type=int, default=None,
-                       help="epochs (default: 10, or 1 with --quick)")
-    train.add_argument("--batch-size", type=int, default=32, help="default: 32, as the tutorial")
+                       help="epochs (default: 10 for seed, the recipe's for fast; 1 with --quick)")
+    train.add_argument("--batch-size", type=int, default=None,
+                       help="default: 32 for seed, as the tutorial; the recipe's for fast")
     train.add_argument("--out", type=Path, default=None,
-                       help="where to save the .keras model (default: models/seed_cnn.keras, "
-                            "or models/seed_cnn_quick.keras with --quick)")
+                       help="where to save the .keras model (default: models/seed_cnn.keras "
+                            "or models/fast_cnn.keras; *_quick.keras with --quick)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     train.add_argument("--quick", action="store_true",
                        help=f"train on {QUICK_TRAIN_PER_CLASS} images per class and test on "
@@ -64,7 +72,8 @@ def _parser():
     train.add_argument("--data-dir", default=None,
                        help="cifar-10-batches-py folder (default: $CIFAR10_DIR)")
     train.add_argument("--restart", action="store_true",
-                       help="discard the backup of an interrupted run and start from epoch 1")
+                       help="seed model: discard the backup of an interrupted run and start "
+                            "from epoch 1")
     train.add_argument("--mixed-precision", action="store_true",
                        help="compute in bfloat16 (faster on CPUs with native bfloat16, such as "
                             "AVX512-BF16 or AMX; slower on others)")
@@ -75,11 +84,15 @@ def _parser():
                           help=f"use {QUICK_TEST_PER_CLASS} test images per class")
     evaluate.add_argument("--data-dir", default=None,
                           help="cifar-10-batches-py folder (default: $CIFAR10_DIR)")
+    evaluate.add_argument("--no-tta", action="store_true",
+                          help="a fast model: leave out test-time augmentation")
 
     predict = commands.add_parser("predict", help="classify photos with a saved model")
     predict.add_argument("model_file", type=Path, metavar="MODEL")
     predict.add_argument("photos", type=Path, nargs="+", metavar="PHOTO")
     predict.add_argument("--top-k", type=int, default=3, help="guesses per photo (default: 3)")
+    predict.add_argument("--no-tta", action="store_true",
+                         help="a fast model: leave out test-time augmentation")
     return parser
 
 
@@ -121,14 +134,18 @@ def _output(args):
     from .config import model_path
     from .saving import check_folder, check_output_path
 
-    epochs = args.epochs if args.epochs is not None else (1 if args.quick else 10)
-    if epochs < 1:
+    epochs = args.epochs if args.epochs is not None else (1 if args.quick else None)
+    if epochs is not None and epochs < 1:
         raise ValueError(f"--epochs must be a positive int. Received {epochs}.")
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise ValueError(f"--batch-size must be a positive int. Received {args.batch_size}.")
     if args.seed < 0:
         raise ValueError(f"--seed must be an int >= 0. Received {args.seed}.")
-    out = args.out if args.out is not None else model_path("seed_cnn", quick=args.quick)
+    if args.restart and args.model == "fast":
+        raise ValueError("--restart is for the seed model, which resumes interrupted runs; "
+                         "--model fast always starts from epoch 1.")
+    name = "fast_cnn" if args.model == "fast" else "seed_cnn"
+    out = args.out if args.out is not None else model_path(name, quick=args.quick)
     if out.suffix != ".keras":
         raise ValueError(f"--out must end in .keras (Keras 3's format). Received '{out}'.")
     try:
@@ -141,8 +158,24 @@ def _output(args):
     return out, backup, epochs
 
 
+def _held_out(args, x_train, y_train, x_test, y_test):
+    """The training images left for training, and the images ``--validation`` names."""
+    if args.validation == "test":
+        return (x_train, y_train), (x_test, y_test)
+    if args.validation == "split":
+        from .recipes import train_validation_split
+
+        size = len(x_train) // 10 if args.quick else VALIDATION_SIZE
+        return train_validation_split(x_train, y_train, size, seed=0)
+    return (x_train, y_train), None
+
+
 def _train(args):
     out, backup, epochs = _output(args)  # a bad --out fails now, before TensorFlow loads
+    if args.model == "fast":
+        return _train_fast(args, out, epochs)
+    epochs = 10 if epochs is None else epochs
+    batch_size = 32 if args.batch_size is None else args.batch_size
     keras = _start_tensorflow()
     from .models import build_seed_model
     from .training import remove_backup, save_or_rescue, train
@@ -150,19 +183,11 @@ def _train(args):
     (x_train, y_train), (x_test, y_test) = _load_data(args.data_dir, args.quick)
     keras.utils.set_random_seed(args.seed)
     model = build_seed_model(dtype_policy="mixed_bfloat16" if args.mixed_precision else None)
-    validation_data = None
-    if args.validation == "test":
-        validation_data = (x_test, y_test)
-    elif args.validation == "split":
-        from .recipes import train_validation_split
-
-        size = len(x_train) // 10 if args.quick else VALIDATION_SIZE
-        (x_train, y_train), validation_data = train_validation_split(x_train, y_train, size,
-                                                                     seed=0)
+    (x_train, y_train), validation_data = _held_out(args, x_train, y_train, x_test, y_test)
     print(
         f"training the {args.model} model on {len(x_train):,} images "
         f"({'quick run, ' if args.quick else ''}{epochs} epoch{'s' * (epochs != 1)}, "
-        f"batch {args.batch_size}, seed {args.seed}, validation: {args.validation})",
+        f"batch {batch_size}, seed {args.seed}, validation: {args.validation})",
         flush=True,
     )
     train(
@@ -170,7 +195,7 @@ def _train(args):
         x_train,
         y_train,
         epochs=epochs,
-        batch_size=args.batch_size,
+        batch_size=batch_size,
         validation_data=validation_data,
         seed=args.seed,
         backup_dir=backup,
@@ -186,14 +211,73 @@ def _train(args):
     return 0
 
 
+def _train_fast(args, out, epochs):
+    import dataclasses
+
+    import numpy as np
+
+    _start_tensorflow()
+    from .recipes import CONFIGS, resolved_dtype_policy, train_fast, with_epochs
+    from .training import save_or_rescue
+
+    config = CONFIGS[FAST_RECIPE]
+    config = with_epochs(config, config.epochs if epochs is None else epochs)
+    if args.batch_size is not None:
+        config = dataclasses.replace(config, batch_size=args.batch_size)
+    if args.mixed_precision:
+        config = dataclasses.replace(config, dtype_policy="mixed_bfloat16")
+    (x_train, y_train), (x_test, y_test) = _load_data(args.data_dir, args.quick)
+    y_train, y_test = y_train.argmax(axis=1), y_test.argmax(axis=1)
+    (x_train, y_train), held_out = _held_out(args, x_train, y_train, x_test, y_test)
+    x_eval, y_eval = held_out if held_out is not None else (None, None)
+    print(
+        f"training the fast model ({FAST_RECIPE} recipe) on {len(x_train):,} images "
+        f"({'quick run, ' if args.quick else ''}{config.epochs} epoch"
+        f"{'s' * (config.epochs != 1)}, batch {config.batch_size}, "
+        f"{resolved_dtype_policy(config)}, seed {args.seed}, validation: {args.validation})",
+        flush=True,
+    )
+    result = train_fast(config, x_train, y_train, x_eval, y_eval, seed=args.seed,
+                        print_fn=lambda line: print(line, flush=True))
+    save_or_rescue(result.model, out, None, "the trained model")
+    print(f"saved {out}")
+    if held_out is not None:
+        which = "test" if args.validation == "test" else "validation"
+        print(f"{which} accuracy {result.accuracy:.2%}, with test-time augmentation "
+              f"{result.tta_accuracy:.2%} ({len(x_eval):,} {which} images)")
+    if args.validation != "test":
+        _report_accuracy(result.model, "test", x_test, np.eye(10)[y_test], tta=True)
+    return 0
+
+
+def _report_accuracy(model, label, x_test, y_test, tta):
+    import numpy as np
+
+    from .predict import predict_tta
+
+    accuracy = _accuracy(model, x_test, y_test)
+    text = f"{label} accuracy {accuracy:.2%}"
+    if tta:
+        probabilities = predict_tta(model, x_test)
+        tta_accuracy = float(np.mean(probabilities.argmax(1) == y_test.argmax(1)))
+        text += f", with test-time augmentation {tta_accuracy:.2%}"
+    print(f"{text} ({len(x_test):,} test images)")
+
+
+def _uses_tta(model, args):
+    from .models import FAST_MODEL_NAME
+
+    return model.name == FAST_MODEL_NAME and not args.no_tta
+
+
 def _evaluate(args):
     from .saving import load_model
 
     _start_tensorflow()
     model = load_model(args.model_file)
     _, (x_test, y_test) = _load_data(args.data_dir, args.quick)
-    accuracy = _accuracy(model, x_test, y_test)
-    print(f"{args.model_file.name}: test accuracy {accuracy:.2%} ({len(x_test):,} test images)")
+    _report_accuracy(model, f"{args.model_file.name}: test", x_test, y_test,
+                     _uses_tta(model, args))
     return 0
 
 
@@ -203,8 +287,9 @@ def _predict(args):
 
     _start_tensorflow()
     model = load_model(args.model_file)
+    tta = _uses_tta(model, args)
     for photo in args.photos:
-        guesses = predict_image(model, photo, top_k=args.top_k)
+        guesses = predict_image(model, photo, top_k=args.top_k, tta=tta)
         text = ", ".join(f"{name} {probability:.1%}" for name, probability in guesses)
         print(f"{photo.name}: {text}")
     return 0

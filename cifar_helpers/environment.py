@@ -14,7 +14,14 @@ import platform
 import sys
 from importlib import metadata
 
-__all__ = ["ONEDNN_ENV", "REQUIREMENTS", "check_environment", "enable_onednn", "onednn_enabled"]
+__all__ = [
+    "ONEDNN_ENV",
+    "REQUIREMENTS",
+    "check_environment",
+    "enable_onednn",
+    "native_bfloat16",
+    "onednn_enabled",
+]
 
 #: The variable TensorFlow reads, once, when it is imported.
 ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
@@ -142,3 +149,30 @@ def onednn_enabled():
     except ImportError:  # a TensorFlow build without the (private) query
         return None
     return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def native_bfloat16(cpuinfo=None):
+    """Whether this CPU multiplies bfloat16 numbers natively (AVX512-BF16 or AMX-BF16).
+
+    Only then does Keras' ``"mixed_bfloat16"`` policy make training faster on a
+    CPU; elsewhere it is emulated and slower. `cpuinfo` is the text of
+    ``/proc/cpuinfo`` (read from the file when None; False where there is none).
+
+    Examples
+    --------
+    >>> native_bfloat16("flags : fpu avx2 avx512f avx512_bf16")
+    True
+    >>> native_bfloat16("flags : fpu avx2 fma")
+    False
+    """
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+                cpuinfo = handle.read(1 << 20)
+        except OSError:
+            return False
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            return bool({"avx512_bf16", "amx_bf16"} & set(value.split()))
+    return False

@@ -26,6 +26,7 @@ from .optimizers import SEED_DECAY, SEED_LEARNING_RATE, SEED_MOMENTUM, keras2_de
 __all__ = [
     "CIFAR10_MEAN",
     "CIFAR10_STD",
+    "FAST_MODEL_NAME",
     "FAST_WIDTHS",
     "SEED_PARAMETERS",
     "build_fast_model",
@@ -40,6 +41,9 @@ CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 #: Channels of the three conv groups of `build_fast_model` (airbench94's widths).
 FAST_WIDTHS = (64, 256, 256)
+#: The name `build_fast_model` gives its model (kept in a saved file): the ``cifar-course``
+#: command uses it to apply the fast recipes' test-time augmentation.
+FAST_MODEL_NAME = "fast_cnn"
 
 
 def build_seed_model(
@@ -254,7 +258,8 @@ def build_fast_model(
     logit_scale=1 / 9,
     batch_norm_momentum=0.6,
     identity_init=True,
-    name="fast_cnn",
+    dtype_policy=None,
+    name=FAST_MODEL_NAME,
 ):
     """A small, fast VGG-style CIFAR-10 network in the spirit of airbench94.
 
@@ -273,7 +278,9 @@ def build_fast_model(
     num_classes : int
     input_shape : tuple of 3 ints
         ``(H, W, C)``; inputs are floats in [0, 1], as for `build_seed_model`
-        (so `cifar_helpers.predict.predict_image` works with both).
+        (so `cifar_helpers.predict.predict_image` works with both). ``H`` and
+        ``W`` may be None: the network then takes any image size (the recipes
+        train such a copy on smaller crops first, see `cifar_helpers.recipes`).
     batch_norm : bool
         False drops the BatchNorm layers (and gives the convolutions biases),
         to show what BatchNorm buys.
@@ -296,6 +303,10 @@ def build_fast_model(
         PyTorch draws them, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``: with BatchNorm
         the scale of the weights sets the effective learning rate, and the
         recipes' learning rates were tuned with that scale.
+    dtype_policy : str, optional
+        A Keras dtype policy for the layers after the stem, e.g.
+        ``"mixed_bfloat16"`` (faster on CPUs with native bfloat16 instructions);
+        the input normalisation, the stem and the softmax stay float32.
 
     Returns
     -------
@@ -321,11 +332,14 @@ def build_fast_model(
             f"`num_classes` must be an int >= 2. Received num_classes={num_classes!r}."
         )
     shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else ()
-    if len(shape) != 3 or not all(isinstance(n, int) and n > 0 for n in shape):
+    if len(shape) != 3 or not all(n is None or isinstance(n, int) and n > 0 for n in shape[:2]) \
+            or not (isinstance(shape[2], int) and shape[2] > 0):
         raise ValueError(
-            f"`input_shape` must be (H, W, C) with positive ints. Received {input_shape!r}."
+            "`input_shape` must be (H, W, C) with positive ints (H and W may be None). "
+            f"Received {input_shape!r}."
         )
-    smallest = min(shape[:2]) - 1
+    sides = [n for n in shape[:2] if n is not None]
+    smallest = min(sides) - 1 if sides else 1 << len(widths)
     for _ in widths:
         smallest //= 2
     if smallest < 1:
@@ -344,6 +358,7 @@ def build_fast_model(
     channels = shape[2]
     mean = list(CIFAR10_MEAN) if channels == 3 else [0.5] * channels
     variance = [s * s for s in CIFAR10_STD] if channels == 3 else [0.0625] * channels
+    policy = {"dtype": dtype_policy} if dtype_policy is not None else {}
     inputs = keras.Input(shape=shape, name="image")
     x = layers.Normalization(mean=mean, variance=variance, name="normalize")(inputs)
     kernel_size = whitening_kernel.shape[0] if whitening_kernel is not None else 2
@@ -352,7 +367,7 @@ def build_fast_model(
     if whitening_kernel is not None:
         stem.set_weights([whitening_kernel])
         stem.trainable = False
-    x = layers.Activation(activation, name="stem_act")(x)
+    x = layers.Activation(activation, name="stem_act", **policy)(x)
     # PyTorch's default initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
     def torch_init():
         return keras.initializers.VarianceScaling(1 / 3, mode="fan_in", distribution="uniform")
@@ -361,19 +376,21 @@ def build_fast_model(
     for group, width in enumerate(widths, start=1):
         for half in (1, 2):
             conv = layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm,
-                                 kernel_initializer=torch_init(), name=f"group{group}_conv{half}")
+                                 kernel_initializer=torch_init(), name=f"group{group}_conv{half}",
+                                 **policy)
             x = conv(x)
             convs.append(conv)
             if half == 1:
-                x = layers.MaxPooling2D(2, name=f"group{group}_pool")(x)
+                x = layers.MaxPooling2D(2, name=f"group{group}_pool", **policy)(x)
             if batch_norm:
                 x = layers.BatchNormalization(momentum=batch_norm_momentum, epsilon=1e-5,
-                                              scale=False, name=f"group{group}_bn{half}")(x)
-            x = layers.Activation(activation, name=f"group{group}_act{half}")(x)
-    x = layers.GlobalMaxPooling2D(name="global_max")(x)
+                                              scale=False, name=f"group{group}_bn{half}",
+                                              **policy)(x)
+            x = layers.Activation(activation, name=f"group{group}_act{half}", **policy)(x)
+    x = layers.GlobalMaxPooling2D(name="global_max", **policy)(x)
     x = layers.Dense(num_classes, use_bias=False, kernel_initializer=torch_init(),
-                     name="logits")(x)
-    x = layers.Rescaling(logit_scale, name="logit_scale")(x)
+                     name="logits", **policy)(x)
+    x = layers.Rescaling(logit_scale, name="logit_scale", **policy)(x)
     outputs = layers.Activation("softmax", dtype="float32", name="output")(x)
     model = keras.Model(inputs, outputs, name=name)
     if identity_init:

@@ -99,7 +99,7 @@ def _check_fits_model(model, images, name="images"):
         )
 
 
-def predict_image(model, image_or_path, top_k=3, class_names=CLASS_NAMES):
+def predict_image(model, image_or_path, top_k=3, class_names=CLASS_NAMES, tta=False):
     """The model's top guesses for one photo, with their probabilities.
 
     Parameters
@@ -114,6 +114,9 @@ def predict_image(model, image_or_path, top_k=3, class_names=CLASS_NAMES):
         How many classes to return; None returns all of them.
     class_names : sequence of str
         Names of the model's outputs, in order.
+    tta : bool
+        Average over the photo, its mirror image and shifted copies
+        (`predict_tta`), as the fast recipes do.
 
     Returns
     -------
@@ -142,7 +145,10 @@ def predict_image(model, image_or_path, top_k=3, class_names=CLASS_NAMES):
     size = _model_image_size(model)
     pixels = _as_pixels(image_or_path, size)
     batch = unit_pixels(pixels[np.newaxis])
-    probabilities = np.asarray(_predict_function(model)(batch))[0]
+    if tta:
+        probabilities = predict_tta(model, batch)[0]
+    else:
+        probabilities = np.asarray(_predict_function(model)(batch))[0]
     if probabilities.shape != (len(class_names),):
         raise ValueError(
             f"`model` returns {probabilities.shape[-1]} outputs but `class_names` has "

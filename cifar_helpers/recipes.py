@@ -29,8 +29,9 @@ import time
 import keras
 import numpy as np
 
-from .augmentation import alternating_flip_mask, augment_batch
+from .augmentation import alternating_flip_mask, augment_batch, random_flip, random_window
 from .data import one_hot, scale_pixels, unit_pixels
+from .environment import native_bfloat16
 from .models import build_fast_model, patch_whitening_kernel
 from .notebook import no_retracing_warnings
 from .optimizers import BiasScaledSGD, TriangularSchedule
@@ -46,8 +47,10 @@ __all__ = [
     "seconds_per_image",
     "build_model_for",
     "compile_for",
+    "resolved_dtype_policy",
     "train_fast",
     "train_validation_split",
+    "with_epochs",
 ]
 
 
@@ -89,6 +92,17 @@ class FastConfig:
         Lookahead weight averaging (airbench): every this many steps, the
         weights move to an average of their recent values (`lookahead_decay`);
         0 turns it off.
+    small_size, small_epochs : int
+        Progressive resizing: the first `small_epochs` epochs train on random
+        `small_size` x `small_size` windows of the images (and flips) instead
+        of the padded crops, at about half the cost per epoch for 24 of 32
+        pixels; the last epochs see whole images. 0 turns it off.
+    dtype_policy : str
+        ``"float32"``, or ``"mixed_bfloat16"`` to compute the convolutions in
+        bfloat16 while training (faster on CPUs with native bfloat16
+        instructions, such as AVX512-BF16; slower on others), or ``"auto"``:
+        bfloat16 where the CPU has them (`resolved_dtype_policy`). The returned
+        model computes in float32 either way.
     """
 
     name: str = "fast"
@@ -109,6 +123,9 @@ class FastConfig:
     flip: str = "alternating"
     tta: bool = True
     lookahead_every: int = 0
+    small_size: int = 0
+    small_epochs: int = 0
+    dtype_policy: str = "float32"
 
     def __post_init__(self):
         if self.schedule not in ("triangle", "constant"):
@@ -123,6 +140,27 @@ class FastConfig:
             value = getattr(self, field)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{field}` must be a positive int. Received {value!r}.")
+        if self.dtype_policy not in ("float32", "mixed_bfloat16", "auto"):
+            raise ValueError(
+                "`dtype_policy` must be 'float32', 'mixed_bfloat16' or 'auto'. "
+                f"Received {self.dtype_policy!r}."
+            )
+        for field in ("small_size", "small_epochs"):
+            value = getattr(self, field)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"`{field}` must be an int >= 0. Received {value!r}.")
+        if self.small_epochs > self.epochs or (self.small_epochs > 0) != (self.small_size > 0):
+            raise ValueError(
+                "Progressive resizing needs both `small_size` > 0 and `small_epochs` from 1 "
+                f"to `epochs` ({self.epochs}), or both 0. Received small_size="
+                f"{self.small_size}, small_epochs={self.small_epochs}."
+            )
+        smallest = 2 ** len(self.widths) + 1  # the stem takes 1 pixel, each group halves
+        if self.small_size and self.small_size < smallest:
+            raise ValueError(
+                f"`small_size` must be at least {smallest} for {len(self.widths)} conv groups "
+                f"(each halves the image). Received small_size={self.small_size}."
+            )
         if not isinstance(self.lookahead_every, int) or self.lookahead_every < 0:
             raise ValueError(
                 "`lookahead_every` must be an int >= 0 (0: no lookahead). "
@@ -318,15 +356,63 @@ class FastResult:
         return self.tta_accuracy if self.tta_accuracy is not None else self.accuracy
 
 
-def build_model_for(config, x_train, num_classes=10):
-    """The model `config` describes, with its whitening stem fitted to `x_train` (uint8)."""
+def resolved_dtype_policy(config):
+    """`config`'s dtype policy, with ``"auto"`` decided for this CPU.
+
+    Examples
+    --------
+    >>> resolved_dtype_policy(FastConfig(dtype_policy="float32"))
+    'float32'
+    """
+    if config.dtype_policy != "auto":
+        return config.dtype_policy
+    return "mixed_bfloat16" if native_bfloat16() else "float32"
+
+
+def with_epochs(config, epochs):
+    """`config` trained for `epochs` epochs, its small-image epochs scaled in proportion.
+
+    Progressive resizing keeps its share of the run and at least one epoch at
+    full size (when `epochs` > 1).
+
+    Examples
+    --------
+    >>> config = FastConfig(epochs=12, small_size=24, small_epochs=8)
+    >>> [with_epochs(config, e).small_epochs for e in (1, 2, 6, 12)]
+    [0, 1, 4, 8]
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"`epochs` must be a positive int. Received {epochs!r}.")
+    small = 0
+    if config.small_epochs:  # rounded half up
+        small = min(int(config.small_epochs * epochs / config.epochs + 0.5), epochs - 1)
+    return dataclasses.replace(config, epochs=epochs, small_epochs=small,
+                               small_size=config.small_size if small else 0)
+
+
+def build_model_for(config, x_train, num_classes=10, training=False):
+    """The model `config` describes, with its whitening stem fitted to `x_train` (uint8).
+
+    With ``training=True``, the copy `train_fast` trains: it computes in
+    `config`'s dtype policy and, when the recipe resizes progressively, takes
+    images of any size. Otherwise the model takes `x_train`'s image size and
+    computes in float32, as the saved model does.
+    """
     kernel = None
     if config.whitening:
         sample = scale_pixels(x_train[:5000])
         kernel = patch_whitening_kernel(sample)
+    shape = tuple(x_train.shape[1:])
+    policy = None
+    if training:
+        if config.small_epochs:
+            shape = (None, None, shape[2])
+        if resolved_dtype_policy(config) != "float32":
+            policy = resolved_dtype_policy(config)
     return build_fast_model(
-        widths=tuple(config.widths), num_classes=num_classes, input_shape=x_train.shape[1:],
+        widths=tuple(config.widths), num_classes=num_classes, input_shape=shape,
         batch_norm=config.batch_norm, whitening_kernel=kernel, activation=config.activation,
+        dtype_policy=policy,
     )
 
 
@@ -414,6 +500,11 @@ def train_fast(config, x_train, y_train, x_eval=None, y_eval=None, seed=0, print
 def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
     x_train = _check_uint8_images(x_train, "x_train")
     labels = _labels_1d(y_train, len(x_train))
+    if config.small_size > min(x_train.shape[1:3]):
+        raise ValueError(
+            f"`small_size` must be at most the images' side ({min(x_train.shape[1:3])}). "
+            f"Received small_size={config.small_size}."
+        )
     num_classes = max(int(labels.max()) + 1, 10)
     if x_eval is not None:
         x_eval = _check_uint8_images(x_eval, "x_eval")
@@ -422,7 +513,7 @@ def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
-    model = build_model_for(config, x_train, num_classes)
+    model = build_model_for(config, x_train, num_classes, training=True)
     n = len(x_train)
     steps = -(-n // config.batch_size)
     compile_for(model, config, steps)
@@ -436,8 +527,13 @@ def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
         mask = None
         if config.flip == "alternating":
             mask = alternating_flip_mask(n, epoch, seed=seed)[order]
-        images = augment_batch(x_train[order], pad=config.crop_pad,
-                               flip=config.flip != "none", seed=rng, flip_mask=mask)
+        if epoch < config.small_epochs:
+            images = random_window(x_train[order], config.small_size, seed=rng)
+            if config.flip != "none":
+                images = random_flip(images, seed=rng, mask=mask)
+        else:
+            images = augment_batch(x_train[order], pad=config.crop_pad,
+                                   flip=config.flip != "none", seed=rng, flip_mask=mask)
         epoch_targets = targets[order]
         loss_sum = correct_sum = 0.0
         for first in range(0, n, config.batch_size):
@@ -466,6 +562,10 @@ def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
                                       seconds, history["learning_rate"][-1]))
     if average is not None:
         _lookahead_update(model, average, 1.0)  # end on the averaged weights
+    if config.small_epochs or resolved_dtype_policy(config) != "float32":
+        trained, model = model, build_model_for(config, x_train, num_classes)
+        model.set_weights(trained.get_weights())  # the same layers, in float32, fixed size
+        compile_for(model, config, steps)          # so that `evaluate` works, as without
     result = FastResult(config, model, history, time.perf_counter() - start)
     if x_eval is not None:
         eval_start = time.perf_counter()

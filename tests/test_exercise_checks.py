@@ -114,9 +114,11 @@ def _lesson_11(request):
 
 
 def _lesson_12(request):
+    import keras
+
     from cifar_helpers.optimizers import triangular_learning_rate
 
-    return dict(triangular_learning_rate=triangular_learning_rate)
+    return dict(triangular_learning_rate=triangular_learning_rate, keras=keras)
 
 
 CONTEXTS = {"01": _lesson_01, "02": _lesson_02, "03": _lesson_03, "04": _lesson_04,
@@ -184,6 +186,7 @@ ANSWERS = {
     },
     "12": {
         "my_learning_rate": (0.9375, [0.75, 0.9]),
+        "my_normalized": (1.3416, [1.1619, 0.6, 3.0]),      # variance / (n - 1); no root; no scale
     },
 }
 
