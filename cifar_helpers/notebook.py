@@ -82,7 +82,7 @@ def setup_notebook(seed=0, tensorflow=True):
 def no_retracing_warnings():
     """Hide TensorFlow's "triggered tf.function retracing" warnings for the duration.
 
-    Training several fresh models in a row (the ladder, the tests) makes
+    Training several fresh models in a row (the ablation, the tests) makes
     TensorFlow warn that its functions are retraced, with memory addresses in
     the message. Every new model needs its own trace, so the warning says
     nothing useful here, and it would clutter stored notebook outputs.

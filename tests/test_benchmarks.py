@@ -4,6 +4,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,7 @@ def test_fast_recipe_run_prints_and_records_its_result(train_speed, monkeypatch,
     record = tmp_path / "runs.jsonl"
     train_speed.main(["fast-90", "--epochs", "1", "--seed-batches", "0", "--record", str(record)])
     last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert last.startswith("fast-90: test (100 images) accuracy ")
+    assert re.match(r"fast-90( \(mixed_bfloat16\))?: test \(100 images\) accuracy ", last), last
     assert "1 epochs" in last and last.endswith(train_speed.machine())
     run = json.loads(record.read_text())
     assert run["config"] == "fast-90" and run["epochs"] == 1 and run["lookahead_every"] == 5

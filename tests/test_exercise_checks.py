@@ -186,7 +186,7 @@ ANSWERS = {
     },
     "12": {
         "my_learning_rate": (0.9375, [0.75, 0.9]),
-        "my_normalized": (1.3416, [1.1619, 0.6, 3.0]),      # variance / (n - 1); no root; no scale
+        "my_normalized": (1.3415, [1.1619, 0.6, 3.0]),      # variance / (n - 1); no root; no scale
     },
 }
 

@@ -322,9 +322,12 @@ def tta_calls(monkeypatch):
 
 
 def test_train_fast_quick_prints_and_saves_a_fast_model(fast_model_file):
+    from cifar_helpers.recipes import CONFIGS, resolved_dtype_policy
+
     out, lines = fast_model_file
+    policy = resolved_dtype_policy(CONFIGS["fast-90"])  # bfloat16 where the CPU has it
     assert lines[0] == ("training the fast model (fast-90 recipe) on 900 images (quick run, "
-                        "1 epoch, batch 512, float32, seed 0, validation: split)")
+                        f"1 epoch, batch 512, {policy}, seed 0, validation: split)")
     assert re.fullmatch(r"epoch 1/1  [\d.]+ s  loss [\d.]+  accuracy [\d.]+  lr [\d.]+",
                         lines[1]), lines[1]
     assert lines[2] == f"saved {out}"
@@ -424,12 +427,12 @@ def _fake_result(seen):
          "validation: none)", 1000, None,
          {"epochs": 3, "batch_size": 256, "dtype_policy": "mixed_bfloat16"}, None),
         (["--validation", "test"],
-         "on 1,000 images (quick run, 1 epoch, batch 512, float32, seed 0, validation: test)",
-         1000, 1000, {"epochs": 1, "batch_size": 512, "dtype_policy": "float32"},
+         "on 1,000 images (quick run, 1 epoch, batch 512, {policy}, seed 0, validation: test)",
+         1000, 1000, {"epochs": 1, "batch_size": 512, "dtype_policy": "auto"},
          "test accuracy 50.00%, with test-time augmentation 62.50% (1,000 test images)"),
         ([],
-         "on 900 images (quick run, 1 epoch, batch 512, float32, seed 0, validation: split)",
-         900, 100, {"epochs": 1, "batch_size": 512, "dtype_policy": "float32"},
+         "on 900 images (quick run, 1 epoch, batch 512, {policy}, seed 0, validation: split)",
+         900, 100, {"epochs": 1, "batch_size": 512, "dtype_policy": "auto"},
          "validation accuracy 50.00%, with test-time augmentation 62.50% "
          "(100 validation images)"),
     ],
@@ -438,7 +441,9 @@ def _fake_result(seen):
 def test_train_fast_options_reach_the_recipe(cifar10_dir, tmp_path, monkeypatch, capsys, argv,
                                              header, n_train, n_eval, fields, report):
     import cifar_helpers.recipes
+    from cifar_helpers.recipes import CONFIGS, resolved_dtype_policy
 
+    header = header.replace("{policy}", resolved_dtype_policy(CONFIGS["fast-90"]))
     monkeypatch.setenv("CIFAR10_DIR", str(cifar10_dir))
     seen = {}
     monkeypatch.setattr(cifar_helpers.recipes, "train_fast", _fake_result(seen))
@@ -450,7 +455,7 @@ def test_train_fast_options_reach_the_recipe(cifar10_dir, tmp_path, monkeypatch,
     assert seen["y_train"].ndim == 1  # integer labels, not one-hot
     config = seen["config"]
     assert {key: getattr(config, key) for key in fields} == fields
-    assert config.name == "fast-90" and config.widths == (40, 160, 160)
+    assert config.name == "fast-90" and config.widths == CONFIGS["fast-90"].widths
     assert lines[1] == f"saved {out}" and out.is_file()
     tests = [line for line in lines if line.startswith("test accuracy")]
     if report is not None:

@@ -20,7 +20,6 @@ from cifar_helpers.recipes import (
     CONFIGS,
     FastConfig,
     compile_for,
-    ladder_configs,
     lookahead_decay,
     seconds_per_image,
     train_fast,
@@ -365,21 +364,6 @@ def test_fast_model_save_load_round_trip(tmp_path):
     np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0),
                                rtol=1e-6)
     assert loaded.optimizer.__class__.__name__ == "BiasScaledSGD"
-
-
-def test_ladder_adds_one_idea_per_rung():
-    rungs = ladder_configs(widths=(8, 16), epochs=3)
-    assert len(rungs) == 6
-    first = rungs[0][1]
-    assert not first.batch_norm and first.crop_pad == 0 and first.schedule == "constant"
-    last = rungs[-1][1]
-    assert last.batch_norm and last.whitening and last.crop_pad == 2
-    assert last.schedule == "triangle" and last.label_smoothing == 0.2
-    for (_, before), (label, after) in zip(rungs[:-1], rungs[1:], strict=True):
-        changed = {f.name for f in dataclasses.fields(FastConfig)
-                   if getattr(before, f.name) != getattr(after, f.name)}
-        assert 1 <= len(changed) <= 3, (label, changed)
-    assert all(config.widths == (8, 16) and config.epochs == 3 for _, config in rungs)
 
 
 def test_seconds_per_image_is_positive_and_checks_input():
