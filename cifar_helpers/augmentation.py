@@ -15,7 +15,7 @@ slightly different copy of every training image in every epoch:
 
 Nothing here loops over images in Python: `random_crop` loops over the
 ``(2 * pad + 1) ** 2`` possible shifts and moves every image with that shift in one
-slice, so a 50,000-image epoch takes well under a second.
+slice, so a 50,000-image epoch takes about a second or less.
 Labels never change. Random draws come from a seeded ``numpy.random.Generator``:
 the same seed gives the same batch.
 """
