@@ -2,12 +2,12 @@
 
 Usage (from the course folder, with ``CIFAR10_DIR`` set or CIFAR-10 in Keras' cache)::
 
-    python benchmarks/train_speed.py fast-90              # target: >= 90% in <= 20 min
-    python benchmarks/train_speed.py fast-94              # target: >= 93.5% in <= 60 min
+    python benchmarks/train_speed.py fast-90              # the race recipe (notebook 12)
+    python benchmarks/train_speed.py fast-94              # airbench94's widths, 16 epochs
     python benchmarks/train_speed.py seed                 # the tutorial's recipe, 10 epochs
     python benchmarks/train_speed.py seed --mixed-precision  # the same in bfloat16
     python benchmarks/train_speed.py fast-90 --validation # tune: 45,000 train / 5,000 held out
-    python benchmarks/train_speed.py fast-90 --validation --set small_epochs=6  # one change
+    python benchmarks/train_speed.py fast-90 --validation --set "widths=(40,160,160)"
     python benchmarks/train_speed.py race --record benchmarks/results/train_speed.jsonl
 
 Configurations:
@@ -18,7 +18,7 @@ Configurations:
     (faster only on CPUs with native bfloat16 instructions).
 ``fast-90``, ``fast-94``
     ``cifar_helpers.recipes.CONFIGS``: ``build_fast_model`` with BatchNorm and a
-    whitened stem, batch 1024, Nesterov SGD, triangle schedule, label smoothing,
+    whitened stem, batch 512, Nesterov SGD, triangle schedule, label smoothing,
     crop + alternating-flip augmentation, flip-and-shift test-time augmentation.
 
 ``race``
