@@ -118,6 +118,17 @@ def shift_images(images, dy, dx, mode="reflect"):
     return padded[:, top:top + height, left:left + width, :].copy()
 
 
+def _cut(images, tops, lefts, height, width):
+    """Image ``i`` cut at ``(tops[i], lefts[i])`` to `height` x `width`, one slice per corner."""
+    out = np.empty((len(images), height, width) + images.shape[3:], dtype=images.dtype)
+    for top in np.unique(tops):
+        for left in np.unique(lefts):
+            chosen = np.flatnonzero((tops == top) & (lefts == left))
+            if chosen.size:
+                out[chosen] = images[chosen, top:top + height, left:left + width, :]
+    return out
+
+
 def random_crop(images, pad=2, seed=None):
     """Random translations by up to `pad` pixels: pad (reflect), then crop back.
 
@@ -151,13 +162,7 @@ def random_crop(images, pad=2, seed=None):
     padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
     tops = rng.integers(0, 2 * pad + 1, size=n)
     lefts = rng.integers(0, 2 * pad + 1, size=n)
-    out = np.empty_like(images)
-    for top in range(2 * pad + 1):
-        for left in range(2 * pad + 1):
-            chosen = np.flatnonzero((tops == top) & (lefts == left))
-            if chosen.size:
-                out[chosen] = padded[chosen, top:top + height, left:left + width, :]
-    return out
+    return _cut(padded, tops, lefts, height, width)
 
 
 def random_window(images, size, seed=None):
@@ -199,13 +204,7 @@ def random_window(images, size, seed=None):
     n = len(images)
     tops = rng.integers(0, height - size + 1, size=n)
     lefts = rng.integers(0, width - size + 1, size=n)
-    out = np.empty((n, size, size) + images.shape[3:], dtype=images.dtype)
-    for top in range(height - size + 1):
-        for left in range(width - size + 1):
-            chosen = np.flatnonzero((tops == top) & (lefts == left))
-            if chosen.size:
-                out[chosen] = images[chosen, top:top + size, left:left + size, :]
-    return out
+    return _cut(images, tops, lefts, size, size)
 
 
 def random_flip(images, seed=None, mask=None):

@@ -1,38 +1,14 @@
 """The benchmark script's result line and record (benchmarks/train_speed.py)."""
 
-import importlib.util
 import json
 import os
 import platform
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "train_speed.py"
-
-
-def _load_script(path):
-    """Import a benchmark script (not a package module) by its file path."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def train_speed():
-    return _load_script(SCRIPT)
-
-
-@pytest.fixture(autouse=True)
-def onednn_setting_restored(monkeypatch):
-    """The scripts' entry points set TF_ENABLE_ONEDNN_OPTS; put it back after each test."""
-    if "TF_ENABLE_ONEDNN_OPTS" in os.environ:
-        monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", os.environ["TF_ENABLE_ONEDNN_OPTS"])
-    else:
-        monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+pytestmark = pytest.mark.usefixtures("onednn_setting_restored")
 
 
 CPUINFO = """processor\t: 0
@@ -90,12 +66,9 @@ def test_fast_recipe_run_prints_and_records_its_result(train_speed, monkeypatch,
 
 # --- benchmarks/seed_step_profile.py -----------------------------------------------------------
 
-PROFILE = SCRIPT.parent / "seed_step_profile.py"
-
-
 @pytest.fixture(scope="module")
-def step_profile():
-    return _load_script(PROFILE)
+def step_profile(load_benchmark):
+    return load_benchmark("seed_step_profile")
 
 
 def test_step_profile_kernels_match_the_model_layers(step_profile):

@@ -3,7 +3,6 @@ script (benchmarks/ablation.py) and ``cifar-course train --model fast``."""
 
 import contextlib
 import dataclasses
-import importlib.util
 import io
 import json
 import os
@@ -26,26 +25,7 @@ RACE_LINE = re.compile(
 )
 
 
-def _load_script(path):
-    """Import a benchmark script (not a package module) by its file path."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def train_speed():
-    return _load_script(BENCHMARKS / "train_speed.py")
-
-
-@pytest.fixture(autouse=True)
-def onednn_setting_restored(monkeypatch):
-    """The entry points set TF_ENABLE_ONEDNN_OPTS; put it back after each test."""
-    if "TF_ENABLE_ONEDNN_OPTS" in os.environ:
-        monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", os.environ["TF_ENABLE_ONEDNN_OPTS"])
-    else:
-        monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+pytestmark = pytest.mark.usefixtures("onednn_setting_restored")
 
 
 @pytest.fixture
@@ -221,11 +201,11 @@ def test_race_prints_its_line_and_records_it(train_speed, tiny_cifar10, tmp_path
 # --- benchmarks/ablation.py ----------------------------------------------------------------
 
 @pytest.fixture
-def ablation(monkeypatch):
+def ablation(monkeypatch, load_benchmark):
     """The script, with benchmarks/ on sys.path for its ``from train_speed import machine``."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     had_train_speed = "train_speed" in sys.modules
-    yield _load_script(BENCHMARKS / "ablation.py")
+    yield load_benchmark("ablation")
     if not had_train_speed:
         sys.modules.pop("train_speed", None)
 
