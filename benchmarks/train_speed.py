@@ -189,6 +189,13 @@ def parse_settings(pairs):
     return settings
 
 
+def _fused_batch_norm():
+    """Whether the fast recipes train with `FusedBatchNormalization`'s fused kernel here."""
+    import keras
+
+    return keras.backend.backend() == "tensorflow"
+
+
 def run_fast(name, x_train, y_train, x_test, y_test, epochs, seed, settings=None):
     from cifar_helpers.recipes import CONFIGS, resolved_dtype_policy, train_fast, with_epochs
 
@@ -197,13 +204,15 @@ def run_fast(name, x_train, y_train, x_test, y_test, epochs, seed, settings=None
         config = with_epochs(config, epochs)
     start = time.perf_counter()
     result = train_fast(config, x_train, y_train, x_test, y_test, seed=seed)
-    return {
+    return {"model": result.model,
         "accuracy": result.accuracy, "tta_accuracy": result.tta_accuracy,
         "train_seconds": result.train_seconds, "total_seconds": time.perf_counter() - start,
         "epochs": config.epochs, "epoch_seconds": sum(result.history["seconds"]) / config.epochs,
         "widths": list(config.widths), "batch_size": config.batch_size,
         "lookahead_every": config.lookahead_every,
         "dtype_policy": resolved_dtype_policy(config),
+        "batch_norm_kernel": "fused" if config.batch_norm and _fused_batch_norm() else "keras",
+        "scored_in": resolved_dtype_policy(config),  # train_fast scores the trained copy
         "recipe": {key: list(value) if isinstance(value, tuple) else value
                    for key, value in dataclasses.asdict(config).items()},
     }
@@ -223,6 +232,15 @@ def run_race(fast_name, x_train, y_train, x_test, y_test, seed, settings=None, p
     print_fn(f"seed recipe: test accuracy {seed_run['accuracy']:.2%} in "
              f"{seed_run['total_seconds']:.0f} s")
     fast_run = run_fast(fast_name, x_train, y_train, x_test, y_test, None, seed, settings)
+    if fast_run.get("dtype_policy", "float32") != "float32":
+        # After the clock: the saved float32 model's own scores, for comparison.
+        from cifar_helpers.predict import predict_tta
+
+        probabilities, plain = predict_tta(fast_run.pop("model"), x_test, return_plain=True)
+        fast_run["float32_accuracy"] = float((plain.argmax(1) == y_test.reshape(-1)).mean())
+        fast_run["float32_tta_accuracy"] = float(
+            (probabilities.argmax(1) == y_test.reshape(-1)).mean())
+    fast_run.pop("model", None)
     fast_accuracy = fast_run["tta_accuracy"]
     if fast_accuracy is None:
         fast_accuracy = fast_run["accuracy"]
@@ -312,6 +330,7 @@ def main(argv=None):
     else:
         result = run_fast(args.config, x_train, y_train, x_test, y_test, args.epochs, args.seed,
                           settings)
+        result.pop("model")
     result.update({
         "config": args.config, "split": "validation" if args.validation else "test",
         "seed": args.seed, "seed_epoch_seconds": seed_epoch, "machine": described,

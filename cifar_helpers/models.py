@@ -259,6 +259,7 @@ def build_fast_model(
     batch_norm_momentum=0.6,
     identity_init=True,
     dtype_policy=None,
+    speedups=False,
     name=FAST_MODEL_NAME,
 ):
     """A small, fast VGG-style CIFAR-10 network in the spirit of airbench94.
@@ -307,6 +308,11 @@ def build_fast_model(
         A Keras dtype policy for the layers after the stem, e.g.
         ``"mixed_bfloat16"`` (faster on CPUs with native bfloat16 instructions);
         the input normalisation, the stem and the softmax stay float32.
+    speedups : bool
+        Build the BatchNorm layers as `cifar_helpers.speedups.FusedBatchNormalization`:
+        the same numbers as Keras' layer, computed while training by one fused
+        TensorFlow kernel (the recipes train such a copy; the model they return
+        and save uses Keras' own class).
 
     Returns
     -------
@@ -359,6 +365,9 @@ def build_fast_model(
     mean = list(CIFAR10_MEAN) if channels == 3 else [0.5] * channels
     variance = [s * s for s in CIFAR10_STD] if channels == 3 else [0.0625] * channels
     policy = {"dtype": dtype_policy} if dtype_policy is not None else {}
+    BatchNormalization = layers.BatchNormalization
+    if speedups:
+        from .speedups import FusedBatchNormalization as BatchNormalization
     inputs = keras.Input(shape=shape, name="image")
     x = layers.Normalization(mean=mean, variance=variance, name="normalize")(inputs)
     kernel_size = whitening_kernel.shape[0] if whitening_kernel is not None else 2
@@ -383,9 +392,9 @@ def build_fast_model(
             if half == 1:
                 x = layers.MaxPooling2D(2, name=f"group{group}_pool", **policy)(x)
             if batch_norm:
-                x = layers.BatchNormalization(momentum=batch_norm_momentum, epsilon=1e-5,
-                                              scale=False, name=f"group{group}_bn{half}",
-                                              **policy)(x)
+                x = BatchNormalization(momentum=batch_norm_momentum, epsilon=1e-5,
+                                       scale=False, name=f"group{group}_bn{half}",
+                                       **policy)(x)
             x = layers.Activation(activation, name=f"group{group}_act{half}", **policy)(x)
     x = layers.GlobalMaxPooling2D(name="global_max", **policy)(x)
     x = layers.Dense(num_classes, use_bias=False, kernel_initializer=torch_init(),

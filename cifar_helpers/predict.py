@@ -249,7 +249,7 @@ def predict_classes(model, images, batch_size=256):
     return np.argmax(predict_probabilities(model, images, batch_size), axis=-1)
 
 
-def predict_tta(model, images, flip=True, shift=1, batch_size=1000):
+def predict_tta(model, images, flip=True, shift=1, batch_size=1000, *, return_plain=False):
     """Class probabilities averaged over mirrored and shifted copies of each image.
 
     With ``flip`` each image and its mirror image get equal weight. With
@@ -266,18 +266,26 @@ def predict_tta(model, images, flip=True, shift=1, batch_size=1000):
     flip : bool
     shift : int
     batch_size : int
+    return_plain : bool
+        Also return the first pass, the probabilities for the images as they
+        are (what `predict_probabilities` gives), which costs nothing extra.
 
     Returns
     -------
     (N, num_classes) float32 ndarray
         Rows sum to 1.
+    (N, num_classes) float32 ndarray, only with ``return_plain=True``
+        The plain probabilities.
     """
     images = _check_input(model, images)
     if not isinstance(shift, (int, np.integer)) or shift < 0:
         raise ValueError(f"`shift` must be an int >= 0. Received shift={shift!r}.")
 
+    passes = []
+
     def predict_pair(batch):
         probabilities = model.predict(batch, batch_size=batch_size, verbose=0)
+        passes.append(probabilities)
         if flip:
             mirrored = model.predict(np.ascontiguousarray(flip_images(batch)),
                                      batch_size=batch_size, verbose=0)
@@ -290,7 +298,10 @@ def predict_tta(model, images, flip=True, shift=1, batch_size=1000):
             moved = [predict_pair(np.ascontiguousarray(shift_images(images, d, d)))
                      for d in (shift, -shift)]
             result = result / 2 + (moved[0] + moved[1]) / 4
-    return np.asarray(result, dtype=np.float32)
+    result = np.asarray(result, dtype=np.float32)
+    if return_plain:
+        return result, np.asarray(passes[0], dtype=np.float32)
+    return result
 
 
 def layer_outputs(model, images, layer_names=None, batch_size=256):

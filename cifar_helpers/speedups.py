@@ -35,7 +35,7 @@ import functools
 import keras
 from keras import ops
 
-__all__ = ["FastDense", "FastMaxNorm", "FusedSGD"]
+__all__ = ["FastDense", "FastMaxNorm", "FusedBatchNormalization", "FusedSGD"]
 
 
 def _tensorflow_backend():
@@ -136,3 +136,55 @@ class FusedSGD(keras.optimizers.SGD):
             use_nesterov=bool(self.nesterov),
         )
         return None
+
+
+@keras.saving.register_keras_serializable(package="cifar_helpers")
+class FusedBatchNormalization(keras.layers.BatchNormalization):
+    """``keras.layers.BatchNormalization`` computed by one fused kernel while training.
+
+    Keras 3 normalises a training batch with about ten separate array
+    operations (mean, squared differences, their mean, subtract, divide…),
+    in float32 even under a bfloat16 policy. TensorFlow's
+    ``FusedBatchNormV3`` (the kernel Keras 2 used) does the same in one
+    kernel, reading bfloat16 directly. Same formula, same running averages
+    (``moving = momentum * moving + (1 - momentum) * batch``, with the batch's
+    variance over ``n``, not ``n - 1``, as Keras computes it) and the same
+    gradients, up to float rounding: the tests compare them with Keras'
+    layer.
+
+    Inference, masks, renormalisation, synchronised statistics, inputs that
+    are not 4-D with the channels last, and other backends use Keras' code.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        fused = (
+            training and self.trainable and mask is None and _tensorflow_backend()
+            and not self.renorm and not self.synchronized and len(inputs.shape) == 4
+            and list(self._reduction_axes) == [0, 1, 2]
+        )
+        if not fused:
+            return super().call(inputs, training=training, mask=mask)
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(inputs)
+        if x.dtype not in (tf.float32, tf.bfloat16, tf.float16):
+            x = tf.cast(x, tf.float32)
+        channels = x.shape[-1]
+        scale = tf.cast(self.gamma, tf.float32) if self.scale else tf.ones([channels])
+        offset = tf.cast(self.beta, tf.float32) if self.center else tf.zeros([channels])
+        empty = tf.constant([], tf.float32)
+        y, mean, variance, *_ = tf.raw_ops.FusedBatchNormV3(
+            x=x, scale=scale, offset=offset, mean=empty, variance=empty,
+            epsilon=self.epsilon, exponential_avg_factor=1.0, data_format="NHWC",
+            is_training=True,
+        )
+        # The kernel returns the variance over n - 1 for the running average;
+        # Keras averages the variance over n.
+        n = tf.cast(tf.size(x, out_type=tf.int64) // channels, tf.float32)
+        variance = variance * tf.maximum(n - 1.0, 0.0) / tf.maximum(n, 1.0)
+        momentum = self.momentum
+        self.moving_mean.assign(
+            tf.cast(self.moving_mean, tf.float32) * momentum + mean * (1.0 - momentum))
+        self.moving_variance.assign(
+            tf.cast(self.moving_variance, tf.float32) * momentum + variance * (1.0 - momentum))
+        return tf.cast(y, self.compute_dtype)

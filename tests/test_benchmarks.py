@@ -59,6 +59,8 @@ def test_fast_recipe_run_prints_and_records_its_result(train_speed, monkeypatch,
     assert "1 epochs" in last and last.endswith(train_speed.machine())
     run = json.loads(record.read_text())
     assert run["config"] == "fast-90" and run["epochs"] == 1 and run["lookahead_every"] == 5
+    assert run["batch_norm_kernel"] == "fused" and "model" not in run  # TensorFlow backend
+    assert run["scored_in"] == run["dtype_policy"]
     assert 0 <= run["accuracy"] <= 1 and run["train_seconds"] > 0
     if platform.machine().lower() in ("x86_64", "amd64"):  # the entry point asked for oneDNN
         assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"

@@ -399,8 +399,13 @@ def progressive_data():
 def progressive_run(progressive_data):
     """One training run, watching which models were built and which windows were cut."""
     images, labels = progressive_data
-    built, windows, lines = [], [], []
+    built, windows, lines, scored = [], [], [], []
     real_build, real_window = recipes.build_model_for, recipes.random_window
+    real_tta = recipes.predict_tta
+
+    def spy_tta(model, *args, **kwargs):
+        scored.append(model)
+        return real_tta(model, *args, **kwargs)
 
     def spy_build(*args, **kwargs):
         model = real_build(*args, **kwargs)
@@ -414,8 +419,10 @@ def progressive_run(progressive_data):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(recipes, "build_model_for", spy_build)
         patch.setattr(recipes, "random_window", spy_window)
+        patch.setattr(recipes, "predict_tta", spy_tta)
         result = train_fast(PROGRESSIVE, images, labels, images[:50], labels[:50], seed=4,
                             print_fn=lines.append)
+    result.scored_by = scored
     return result, built, windows, lines
 
 
@@ -439,10 +446,23 @@ def test_progressive_run_returns_a_fixed_size_float32_model(progressive_run, pro
 def test_progressive_run_trains_a_bfloat16_any_size_copy_for_one_small_epoch(progressive_run):
     _, built, windows, _ = progressive_run
     assert [training for training, _ in built] == [True, False]
+    assert windows == [((300, 32, 32, 3), 24)]  # the first epoch only, on 24x24 windows
     trained = built[0][1]
     assert trained.input_shape == (None, None, None, 3)
     assert trained.get_layer("group1_conv1").compute_dtype == "bfloat16"
-    assert windows == [((300, 32, 32, 3), 24)]  # the first epoch only, on 24x24 windows
+    # It normalises with the fused kernel; the returned model with Keras' own class.
+    from cifar_helpers.speedups import FusedBatchNormalization
+
+    batch_norms = [(type(layer), type(built[1][1].get_layer(layer.name)))
+                   for layer in trained.layers if "_bn" in layer.name]
+    assert batch_norms and set(batch_norms) == {
+        (FusedBatchNormalization, keras.layers.BatchNormalization)}
+
+
+def test_progressive_run_is_scored_by_the_network_as_it_trained(progressive_run):
+    result, built, _, _ = progressive_run
+    # One TTA call (its first pass gives the plain accuracy), on the bfloat16 copy.
+    assert result.scored_by == [built[0][1]]
 
 
 def test_progressive_run_returns_the_trained_weights(progressive_run):

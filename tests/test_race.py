@@ -155,7 +155,7 @@ def test_run_race_combines_the_two_runs(train_speed, monkeypatch, tta, expected)
 def test_race_prints_its_line_and_records_it(train_speed, tiny_cifar10, tmp_path, capsys):
     record = tmp_path / "results" / "race.jsonl"  # a missing folder is created
     train_speed.main(["race", "--record", str(record), "--set", "epochs=1",
-                      "--set", "widths=(8,16,16)"])
+                      "--set", "widths=(8,16,16)", "--set", "dtype_policy=mixed_bfloat16"])
     lines = capsys.readouterr().out.strip().splitlines()
     described = train_speed.machine()
     assert lines[0] == f"machine: {described}"
@@ -192,10 +192,16 @@ def test_race_prints_its_line_and_records_it(train_speed, tiny_cifar10, tmp_path
     from cifar_helpers.recipes import CONFIGS
 
     expected = dataclasses.asdict(dataclasses.replace(CONFIGS["fast-90"], epochs=1,
-                                                      widths=(8, 16, 16)))
+                                                      widths=(8, 16, 16),
+                                                      dtype_policy="mixed_bfloat16"))
     expected = {k: list(v) if isinstance(v, tuple) else v for k, v in expected.items()}
     assert run["recipe"] == expected
     assert run["fast_run"]["epochs"] == 1 and run["fast_run"]["widths"] == [8, 16, 16]
+    # Trained and scored in bfloat16; the saved float32 model's own scores come after the clock.
+    assert run["fast_run"]["dtype_policy"] == "mixed_bfloat16"
+    for key in ("float32_accuracy", "float32_tta_accuracy"):
+        assert 0.0 <= run["fast_run"][key] <= 1.0, key
+    assert "model" not in run["fast_run"]
 
 
 # --- benchmarks/ablation.py ----------------------------------------------------------------

@@ -240,6 +240,17 @@ def test_tta_level_two_weights_shifted_views_a_quarter_each():
     np.testing.assert_allclose(result.sum(axis=1), 1, rtol=1e-5)
 
 
+@pytest.mark.parametrize("flip, shift", [(True, 1), (True, 0), (False, 2)])
+def test_tta_return_plain_adds_the_unchanged_images_pass(flip, shift):
+    images = np.random.default_rng(4).random((4, 6, 6, 3)).astype(np.float32)
+    model = _Asymmetric()
+    result, plain = predict_tta(model, images, flip=flip, shift=shift, return_plain=True)
+    np.testing.assert_allclose(result, predict_tta(model, images, flip=flip, shift=shift),
+                               rtol=1e-6)
+    np.testing.assert_allclose(plain, model.predict(images), rtol=1e-6)
+    assert plain.dtype == np.float32 and not np.allclose(plain, result)
+
+
 def test_tta_without_augmentation_is_the_plain_prediction_and_scales_uint8():
     pixels = np.random.default_rng(2).integers(0, 256, (3, 6, 6, 3), dtype=np.uint8)
     model = _Asymmetric()

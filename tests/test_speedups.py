@@ -147,6 +147,109 @@ def test_fused_sgd_without_momentum_is_plain_sgd():
 # --- the seed model with and without them ---------------------------------------------------
 
 
+# --- FusedBatchNormalization ----------------------------------------------------------------
+
+
+def _batch_norm_pair(dtype="float32", **kwargs):
+    options = dict(momentum=0.6, epsilon=1e-5, dtype=dtype, **kwargs)
+    plain = keras.layers.BatchNormalization(**options)
+    fused = speedups.FusedBatchNormalization(**options)
+    for layer in (plain, fused):
+        layer.build((None, 5, 5, 4))
+        layer.beta.assign([0.1, -0.2, 0.3, 0.0])
+        if layer.scale:
+            layer.gamma.assign([1.5, 0.5, -1.0, 2.0])
+        layer.moving_mean.assign([1.0, 2.0, 3.0, 4.0])
+        layer.moving_variance.assign([0.5, 1.0, 2.0, 4.0])
+    return plain, fused
+
+
+@pytest.mark.parametrize("scale", [True, False])
+def test_fused_batch_norm_matches_keras_and_numpy_while_training(scale):
+    x = _rng(11).normal(3.0, 2.0, size=(8, 5, 5, 4)).astype("float32")
+    weights = _rng(12).normal(size=x.shape).astype("float32")
+    plain, fused = _batch_norm_pair(scale=scale)
+    results = []
+    for layer in (plain, fused):
+        inputs = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            outputs = layer(inputs, training=True)
+            loss = tf.reduce_sum(outputs * weights)
+        results.append((outputs.numpy(), tape.gradient(loss, [inputs, layer.beta]),
+                        layer.moving_mean.numpy(), layer.moving_variance.numpy()))
+    # By hand (NumPy): the batch's mean and variance over n, per channel.
+    mean, variance = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
+    gamma = np.array([1.5, 0.5, -1.0, 2.0]) if scale else 1.0
+    expected = (x - mean) / np.sqrt(variance + 1e-5) * gamma + np.array([0.1, -0.2, 0.3, 0.0])
+    for outputs, _, moving_mean, moving_variance in results:
+        np.testing.assert_allclose(outputs, expected, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(moving_mean, 0.6 * np.array([1.0, 2, 3, 4]) + 0.4 * mean,
+                                   rtol=1e-5)
+        np.testing.assert_allclose(moving_variance,
+                                   0.6 * np.array([0.5, 1.0, 2, 4]) + 0.4 * variance, rtol=1e-5)
+    (_, plain_grads, *_), (_, fused_grads, *_) = results
+    for plain_grad, fused_grad in zip(plain_grads, fused_grads, strict=True):
+        np.testing.assert_allclose(fused_grad.numpy(), plain_grad.numpy(), rtol=1e-4, atol=1e-4)
+    # The beta gradient is the sum of the upstream gradient over (N, H, W).
+    np.testing.assert_allclose(fused_grads[1].numpy(), weights.sum(axis=(0, 1, 2)), rtol=1e-4)
+
+
+def test_fused_batch_norm_in_bfloat16_matches_keras():
+    x = _rng(13).normal(3.0, 2.0, size=(16, 5, 5, 4)).astype("float32")
+    plain, fused = _batch_norm_pair("mixed_bfloat16", scale=False)
+    outputs = [layer(x, training=True) for layer in (plain, fused)]
+    assert [o.dtype for o in outputs] == [tf.bfloat16, tf.bfloat16]
+    # Both read the same bfloat16 inputs and compute in float32; only rounding differs.
+    np.testing.assert_allclose(tf.cast(outputs[1], tf.float32).numpy(),
+                               tf.cast(outputs[0], tf.float32).numpy(), atol=2e-2)
+    np.testing.assert_allclose(fused.moving_variance.numpy(), plain.moving_variance.numpy(),
+                               rtol=1e-5)
+    assert fused.moving_mean.dtype == "float32"
+
+
+def test_fused_batch_norm_uses_keras_code_at_inference_and_for_other_shapes():
+    x = _rng(14).normal(size=(4, 5, 5, 4)).astype("float32")
+    plain, fused = _batch_norm_pair()
+    np.testing.assert_allclose(fused(x, training=False).numpy(), plain(x, training=False).numpy(),
+                               rtol=1e-6)
+    # Not 4-D: Keras' own code path (and the same numbers).
+    flat = keras.layers.BatchNormalization(momentum=0.6)
+    fused_flat = speedups.FusedBatchNormalization(momentum=0.6)
+    rows = x.reshape(-1, 4)
+    np.testing.assert_allclose(fused_flat(rows, training=True).numpy(),
+                               flat(rows, training=True).numpy(), rtol=1e-5, atol=1e-6)
+    # A batch of one pixel: variance 0, and the running variance moves towards 0 as in Keras.
+    single = speedups.FusedBatchNormalization(momentum=0.99)
+    single(np.ones((1, 1, 1, 3), "float32"), training=True)
+    np.testing.assert_allclose(single.moving_variance.numpy(), [0.99] * 3)
+
+
+def test_fast_model_trains_the_same_with_fused_batch_norm():
+    from cifar_helpers.models import build_fast_model
+
+    rng = _rng(15)
+    x = rng.random((32, 16, 16, 3)).astype("float32")
+    y = np.eye(10, dtype="float32")[rng.integers(0, 10, size=32)]
+    weights = []
+    for fused in (False, True):
+        keras.utils.set_random_seed(4)
+        model = build_fast_model(widths=(8, 16), input_shape=(16, 16, 3), speedups=fused)
+        model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9),
+                      loss="categorical_crossentropy")
+        for _ in range(3):
+            model.train_on_batch(x, y)
+        weights.append(model.get_weights())
+        kinds = {type(layer) for layer in model.layers if "bn" in layer.name}
+        assert kinds == {speedups.FusedBatchNormalization if fused
+                         else keras.layers.BatchNormalization}
+    for plain, fused in zip(weights[0], weights[1], strict=True):
+        np.testing.assert_allclose(fused, plain, rtol=1e-4, atol=1e-5)
+    keras.utils.set_random_seed(4)
+    start = build_fast_model(widths=(8, 16), input_shape=(16, 16, 3)).get_weights()
+    assert not all(np.allclose(a, b) for a, b in zip(start, weights[1], strict=True))
+
+
 def test_seed_model_trains_the_same_with_and_without_speedups():
     rng = _rng(9)
     x = rng.random((16, 32, 32, 3)).astype("float32")
