@@ -204,7 +204,8 @@ def run_fast(name, x_train, y_train, x_test, y_test, epochs, seed, settings=None
         config = with_epochs(config, epochs)
     start = time.perf_counter()
     result = train_fast(config, x_train, y_train, x_test, y_test, seed=seed)
-    return {"model": result.model,
+    return {
+        "model": result.model,  # run_race scores it; nothing else keeps it
         "accuracy": result.accuracy, "tta_accuracy": result.tta_accuracy,
         "train_seconds": result.train_seconds, "total_seconds": time.perf_counter() - start,
         "epochs": config.epochs, "epoch_seconds": sum(result.history["seconds"]) / config.epochs,

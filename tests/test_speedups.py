@@ -225,6 +225,22 @@ def test_fused_batch_norm_uses_keras_code_at_inference_and_for_other_shapes():
     np.testing.assert_allclose(single.moving_variance.numpy(), [0.99] * 3)
 
 
+def test_fused_batch_norm_saves_and_loads(tmp_path):
+    from cifar_helpers.models import build_fast_model
+    from cifar_helpers.saving import load_model
+
+    keras.utils.set_random_seed(5)
+    model = build_fast_model(widths=(8, 16), input_shape=(16, 16, 3), speedups=True)
+    x = _rng(16).random((4, 16, 16, 3)).astype("float32")
+    model(x, training=True)  # move the running averages away from their start
+    path = tmp_path / "fused.keras"
+    model.save(path)
+    loaded = load_model(path)
+    assert type(loaded.get_layer("group1_bn1")) is speedups.FusedBatchNormalization
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-7)
+
+
 def test_fast_model_trains_the_same_with_fused_batch_norm():
     from cifar_helpers.models import build_fast_model
 
