@@ -537,8 +537,8 @@ def _train_fast(config, x_train, y_train, x_eval, y_eval, seed, print_fn):
     compile_for(model, config, steps)          # fixed size, compiled for `evaluate`
     result = FastResult(config, model, history, time.perf_counter() - start)
     if x_eval is not None:
-        # Scored as it trained: in bfloat16 when it trained in bfloat16 (half the
-        # time of float32 on CPUs with native bfloat16). TTA's first pass is the
+        # Scored as it trained: in bfloat16 when it trained in bfloat16 (faster than
+        # float32 on CPUs with native bfloat16). TTA's first pass is the
         # plain prediction.
         eval_start = time.perf_counter()
         if config.tta:
