@@ -358,7 +358,7 @@ def with_epochs(config, epochs):
                                small_size=config.small_size if small else 0)
 
 
-def build_model_for(config, x_train, num_classes=10, training=False):
+def build_model_for(config, x_train, num_classes=10, training=False, fused_batch_norm=None):
     """The model `config` describes, with its whitening stem fitted to `x_train` (uint8).
 
     With ``training=True``, the copy `train_fast` trains: it computes in
@@ -366,7 +366,8 @@ def build_model_for(config, x_train, num_classes=10, training=False):
     `cifar_helpers.speedups.FusedBatchNormalization` and, when the recipe
     resizes progressively, takes images of any size. Otherwise the model takes
     `x_train`'s image size, computes in float32 and uses Keras' own classes, as
-    the saved model does.
+    the saved model does. `fused_batch_norm` (True or False) overrides the
+    BatchNorm kernel, to time both (``benchmarks/step_levers.py``).
     """
     kernel = None
     if config.whitening:
@@ -382,7 +383,8 @@ def build_model_for(config, x_train, num_classes=10, training=False):
     return build_fast_model(
         widths=tuple(config.widths), num_classes=num_classes, input_shape=shape,
         batch_norm=config.batch_norm, whitening_kernel=kernel, activation=config.activation,
-        dtype_policy=policy, speedups=training,
+        dtype_policy=policy,
+        speedups=training if fused_batch_norm is None else bool(fused_batch_norm),
     )
 
 

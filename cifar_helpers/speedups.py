@@ -18,8 +18,8 @@ TensorFlow 2.21 on 2 CPU cores, per batch of 32 images:
 In the fast recipes' network (`cifar_helpers.models.build_fast_model`), Keras
 3's ``BatchNormalization`` normalises a training batch with about ten separate
 operations, in float32 even under a bfloat16 policy; `FusedBatchNormalization`
-uses TensorFlow's fused kernel, 12% off each training step of the race
-recipe's network (batches of 512, bfloat16).
+uses TensorFlow's fused kernel, 10-12% off each training step of the race
+recipe's network (batches of 512, bfloat16; ``benchmarks/step_levers.py``).
 
 Each class gives the same results as the Keras class it replaces (the tests
 compare them step by step), saves and loads like it, and falls back to the

@@ -107,3 +107,54 @@ def test_step_profile_refuses_bad_counts(step_profile, argv, capsys):
     with pytest.raises(SystemExit) as raised:
         step_profile.main(argv)
     assert raised.value.code == 2 and "should be >= 1" in capsys.readouterr().err
+
+
+# --- benchmarks/step_levers.py ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def step_levers(load_benchmark):
+    return load_benchmark("step_levers")
+
+
+def test_step_levers_times_each_combination(step_levers, monkeypatch, capsys):
+    import argparse
+
+    import cifar_helpers.data
+    from cifar_helpers import recipes
+    from cifar_helpers.speedups import FusedBatchNormalization
+
+    rng = np.random.default_rng(1)
+
+    def tiny_cifar10(data_dir=None):
+        images = rng.integers(0, 256, (80, 32, 32, 3), dtype=np.uint8)
+        return (images, np.arange(80).reshape(-1, 1) % 10), (images[:10], np.zeros((10, 1)))
+
+    built = []
+    real_build = recipes.build_model_for
+
+    def spy_build(*args, **kwargs):
+        model = real_build(*args, **kwargs)
+        built.append({type(layer) for layer in model.layers if "_bn" in layer.name})
+        return model
+
+    monkeypatch.setattr(cifar_helpers.data, "load_cifar10", tiny_cifar10)
+    monkeypatch.setattr(recipes, "build_model_for", spy_build)
+    step_levers.main(["--widths", "8,16,16", "--activations", "relu", "--dtype", "float32",
+                      "--images", "64", "--batch-size", "32", "--steps", "1", "--repeats", "1",
+                      "--xla"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    labels = [line.split(": ")[0] for line in lines]
+    assert labels == ["widths (8, 16, 16), relu, keras, float32",
+                      "widths (8, 16, 16), relu, keras, float32, XLA",
+                      "widths (8, 16, 16), relu, fused, float32",
+                      "widths (8, 16, 16), relu, fused, float32, XLA"]
+    assert all(re.fullmatch(r".*: \d+\.\d{3} ms/image", line) for line in lines), lines
+    import keras
+
+    assert built == [{keras.layers.BatchNormalization}] * 2 + [{FusedBatchNormalization}] * 2
+    assert step_levers.step_line((8,), "gelu", "keras", "float32", False, 0.0012345) == (
+        "widths (8,), gelu, keras, float32: 1.234 ms/image")
+    with pytest.raises(argparse.ArgumentTypeError, match="Received '8,x'"):
+        step_levers.widths_argument("8,x")
+    with pytest.raises(SystemExit):
+        step_levers.main(["--images", "10", "--batch-size", "32"])
