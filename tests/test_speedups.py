@@ -241,20 +241,31 @@ def test_fused_batch_norm_saves_and_loads(tmp_path):
                                rtol=1e-6, atol=1e-7)
 
 
+def _trained(build, x, y, seed, **options):
+    """The compiled model `build(**options)` returns, after 3 training steps from `seed`."""
+    keras.utils.set_random_seed(seed)  # same initial weights (and dropout masks)
+    model = build(**options)
+    for _ in range(3):
+        model.train_on_batch(x, y)
+    return model
+
+
 def test_fast_model_trains_the_same_with_fused_batch_norm():
     from cifar_helpers.models import build_fast_model
 
     rng = _rng(15)
     x = rng.random((32, 16, 16, 3)).astype("float32")
     y = np.eye(10, dtype="float32")[rng.integers(0, 10, size=32)]
-    weights = []
-    for fused in (False, True):
-        keras.utils.set_random_seed(4)
+
+    def build(fused):
         model = build_fast_model(widths=(8, 16), input_shape=(16, 16, 3), speedups=fused)
         model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9),
                       loss="categorical_crossentropy")
-        for _ in range(3):
-            model.train_on_batch(x, y)
+        return model
+
+    weights = []
+    for fused in (False, True):
+        model = _trained(build, x, y, seed=4, fused=fused)
         weights.append(model.get_weights())
         kinds = {type(layer) for layer in model.layers if "bn" in layer.name}
         assert kinds == {speedups.FusedBatchNormalization if fused
@@ -270,13 +281,8 @@ def test_seed_model_trains_the_same_with_and_without_speedups():
     rng = _rng(9)
     x = rng.random((16, 32, 32, 3)).astype("float32")
     y = np.eye(10, dtype="float32")[rng.integers(0, 10, size=16)]
-    weights = []
-    for fast in (False, True):
-        keras.utils.set_random_seed(3)  # same initial weights and dropout masks
-        model = build_seed_model(speedups=fast)
-        for _ in range(3):
-            model.train_on_batch(x, y)
-        weights.append(model.get_weights())
+    weights = [_trained(build_seed_model, x, y, seed=3, speedups=fast).get_weights()
+               for fast in (False, True)]
     assert [w.shape for w in weights[0]] == [w.shape for w in weights[1]]
     for plain, fast in zip(weights[0], weights[1], strict=True):
         np.testing.assert_allclose(fast, plain, rtol=1e-4, atol=1e-5)
