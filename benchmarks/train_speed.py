@@ -196,12 +196,27 @@ def _fused_batch_norm():
     return keras.backend.backend() == "tensorflow"
 
 
-def run_fast(name, x_train, y_train, x_test, y_test, epochs, seed, settings=None):
-    from cifar_helpers.recipes import CONFIGS, resolved_dtype_policy, train_fast, with_epochs
+def fast_config(name, settings=None, epochs=None):
+    """Recipe `name` with `settings` (``--set``) and `epochs` (``--epochs``) applied.
 
-    config = dataclasses.replace(CONFIGS[name], **(settings or {}))
-    if epochs is not None:
-        config = with_epochs(config, epochs)
+    A new number of epochs, from ``--epochs`` or from ``--set epochs=N`` without
+    ``small_size`` or ``small_epochs``, keeps the recipe's share of progressive
+    resizing (`with_epochs`), so ``--set epochs=1`` works for every recipe.
+    """
+    from cifar_helpers.recipes import CONFIGS, with_epochs
+
+    settings = dict(settings or {})
+    if epochs is None and "epochs" in settings and not {"small_size", "small_epochs"} & set(
+            settings):
+        epochs = settings.pop("epochs")
+    config = dataclasses.replace(CONFIGS[name], **settings)
+    return config if epochs is None else with_epochs(config, epochs)
+
+
+def run_fast(name, x_train, y_train, x_test, y_test, epochs, seed, settings=None):
+    from cifar_helpers.recipes import resolved_dtype_policy, train_fast
+
+    config = fast_config(name, settings, epochs)
     start = time.perf_counter()
     result = train_fast(config, x_train, y_train, x_test, y_test, seed=seed)
     return {
@@ -289,10 +304,8 @@ def main(argv=None):
     try:
         settings = parse_settings(args.set)
         if args.config != "seed":  # a bad value fails now, not after minutes of training
-            from cifar_helpers.recipes import CONFIGS
-
-            dataclasses.replace(CONFIGS[args.fast if args.config == "race" else args.config],
-                                **settings)
+            fast_config(args.fast if args.config == "race" else args.config, settings,
+                        args.epochs)
     except (ValueError, TypeError) as error:
         parser.error(str(error))
     if args.config in ("seed", "race") and backend != "tensorflow":

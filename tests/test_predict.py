@@ -4,6 +4,7 @@ Every test image is made here with Pillow, in pytest's tmp_path.
 """
 
 import io
+import re
 import struct
 import zlib
 
@@ -440,6 +441,27 @@ def test_predict_classes_and_probabilities(seed_model, test_images):
     )
     with pytest.raises(ValueError, match=r"shape \(N, H, W, C\)"):
         predict_probabilities(seed_model, test_images[0])
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, 6, 100])
+def test_batched_predictions_match_model_predict_for_any_batch_size(seed_model, test_images,
+                                                                    batch_size):
+    # 6 images: batches that divide them, that leave a partial batch, and one batch.
+    reference = seed_model.predict(test_images.astype("float32") / 255.0, verbose=0)
+    np.testing.assert_allclose(predict_probabilities(seed_model, test_images, batch_size),
+                               reference, atol=1e-6)
+    tta = predict_tta(seed_model, test_images, batch_size=batch_size)
+    np.testing.assert_allclose(tta, predict_tta(seed_model, test_images, batch_size=1000),
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, "8", True])
+def test_bad_batch_size_is_refused(seed_model, test_images, batch_size):
+    with pytest.raises(ValueError, match=rf"`batch_size` must be a positive int\. Received "
+                       rf"{re.escape(repr(batch_size))}"):
+        predict_probabilities(seed_model, test_images, batch_size)
+    with pytest.raises(ValueError, match="`batch_size` must be a positive int"):
+        predict_tta(seed_model, test_images, batch_size=batch_size)
 
 
 @settings(max_examples=40, deadline=None)

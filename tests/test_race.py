@@ -86,6 +86,23 @@ def test_parse_settings_reads_python_literals_and_keeps_other_text(train_speed):
     assert (config.small_size, config.small_epochs, config.dtype_policy) == (24, 6, "auto")
 
 
+@pytest.mark.parametrize(
+    "settings, epochs, expected",
+    [
+        ({}, None, (11, 20, 2)),                      # fast-90 as it is
+        ({"epochs": 22}, None, (22, 20, 4)),          # --set epochs keeps the small share
+        ({"epochs": 1}, None, (1, 0, 0)),             # one epoch: whole images
+        ({}, 5, (5, 20, 1)),                          # --epochs does the same
+        ({"epochs": 11, "small_size": 24, "small_epochs": 3}, None, (11, 24, 3)),  # as given
+        ({"small_epochs": 0, "small_size": 0}, None, (11, 0, 0)),
+    ],
+)
+def test_fast_config_scales_progressive_resizing_with_the_epochs(train_speed, settings, epochs,
+                                                                 expected):
+    config = train_speed.fast_config("fast-90", settings, epochs)
+    assert (config.epochs, config.small_size, config.small_epochs) == expected
+
+
 @pytest.mark.parametrize("pair", ["nope=1", "epochs", "Epochs=3", "=3", ""])
 def test_parse_settings_refuses_unknown_fields(train_speed, pair):
     with pytest.raises(ValueError, match=r"--set takes FIELD=VALUE with FIELD one of .*'epochs'"
@@ -189,11 +206,11 @@ def test_race_prints_its_line_and_records_it(train_speed, tiny_cifar10, tmp_path
     assert race["seed_accuracy"] == run["seed_run"]["accuracy"]
     assert run["seed_run"]["epochs"] == 10 and run["seed_run"]["dtype_policy"] == "float32"
     # --set changed the fast recipe, and nothing else in it.
-    from cifar_helpers.recipes import CONFIGS
+    from cifar_helpers.recipes import CONFIGS, with_epochs
 
-    expected = dataclasses.asdict(dataclasses.replace(CONFIGS["fast-90"], epochs=1,
-                                                      widths=(8, 16, 16),
-                                                      dtype_policy="mixed_bfloat16"))
+    # --set epochs=1 keeps the recipe's share of small-image epochs (none in 1 epoch).
+    expected = dataclasses.asdict(with_epochs(dataclasses.replace(
+        CONFIGS["fast-90"], widths=(8, 16, 16), dtype_policy="mixed_bfloat16"), 1))
     expected = {k: list(v) if isinstance(v, tuple) else v for k, v in expected.items()}
     assert run["recipe"] == expected
     assert run["fast_run"]["epochs"] == 1 and run["fast_run"]["widths"] == [8, 16, 16]
