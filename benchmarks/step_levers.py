@@ -5,6 +5,7 @@ Usage (from the course folder, with ``CIFAR10_DIR`` set)::
     python benchmarks/step_levers.py                      # the race recipe's levers
     python benchmarks/step_levers.py --widths 32,128,128 40,160,160 --activations gelu relu
     python benchmarks/step_levers.py --xla                # also with jit_compile=True
+    python benchmarks/step_levers.py --activations relu --sizes 32 24 20  # smaller windows
 
 For every combination of ``--widths``, ``--activations`` and BatchNorm kernel
 (Keras' own layer, and `cifar_helpers.speedups.FusedBatchNormalization`), it
@@ -13,6 +14,9 @@ bfloat16 where the CPU has native bfloat16 unless ``--dtype`` says otherwise),
 times ``--steps`` training steps of ``--batch-size`` images with
 `cifar_helpers.recipes.seconds_per_image`, best of ``--repeats``, and prints one
 line: ``widths (32, 192, 192), relu, fused, mixed_bfloat16: 0.933 ms/image``.
+With ``--sizes`` it also times the step on the centre windows of other sizes
+(progressive resizing's small epochs), e.g. ``..., mixed_bfloat16, 20 px: ...``;
+the network takes any image size, as the one `fast-90` trains does.
 Compare lines of one run only: 2-core machines drift by a quarter within a
 morning. ``benchmarks/README.md`` quotes its figures.
 """
@@ -40,9 +44,13 @@ def widths_argument(text):
     return widths
 
 
-def step_line(widths, activation, kernel, policy, xla, seconds):
-    """One result line, e.g. ``widths (8, 16), relu, fused, float32: 1.234 ms/image``."""
+def step_line(widths, activation, kernel, policy, xla, seconds, size=32):
+    """One result line, e.g. ``widths (8, 16), relu, fused, float32: 1.234 ms/image``.
+
+    A `size` other than the images' 32 pixels is named: ``..., float32, 20 px: ...``.
+    """
     label = f"widths {tuple(widths)}, {activation}, {kernel}, {policy}" + (", XLA" * xla)
+    label += f", {size} px" if size != 32 else ""
     return f"{label}: {1000 * seconds:.3f} ms/image"
 
 
@@ -54,6 +62,8 @@ def main(argv=None):
     parser.add_argument("--dtype", choices=("auto", "float32", "mixed_bfloat16"),
                         default="auto")
     parser.add_argument("--xla", action="store_true", help="also time jit_compile=True")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[32],
+                        help="image sides to time: centre windows of the 32 x 32 images")
     parser.add_argument("--images", type=int, default=4096)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=6)
@@ -63,6 +73,8 @@ def main(argv=None):
     if args.images < args.batch_size or min(args.steps, args.repeats, args.batch_size) < 1:
         parser.error(f"--images ({args.images}) must be at least --batch-size "
                      f"({args.batch_size}), and --steps, --repeats, --batch-size positive")
+    if not all(9 <= size <= 32 for size in args.sizes):
+        parser.error(f"--sizes must be from 9 to 32 pixels. Received {args.sizes}.")
     enable_onednn()  # before TensorFlow is imported
     quiet_tensorflow()
 
@@ -80,7 +92,8 @@ def main(argv=None):
     steps_per_epoch = -(-50_000 // args.batch_size)
     for widths, activation in itertools.product(args.widths, args.activations):
         config = dataclasses.replace(CONFIGS["fast-90"], widths=widths, activation=activation,
-                                     batch_size=args.batch_size, dtype_policy=args.dtype)
+                                     batch_size=args.batch_size, dtype_policy=args.dtype,
+                                     small_size=20, small_epochs=1)  # any image size
         policy = resolved_dtype_policy(config)
         for fused, xla in itertools.product((False, True), (False, True) if args.xla else (False,)):
             model = build_model_for(config, images, labels.shape[1], training=True,
@@ -89,10 +102,13 @@ def main(argv=None):
             if xla:
                 model.compile(optimizer=model.optimizer, loss=model.loss,
                               metrics=["accuracy"], jit_compile=True)
-            seconds = min(seconds_per_image(model, images, labels, args.batch_size,
-                                            steps=args.steps) for _ in range(args.repeats))
-            print(step_line(widths, activation, "fused" if fused else "keras", policy, xla,
-                            seconds), flush=True)
+            for size in args.sizes:
+                top = (32 - size) // 2
+                windows = images[:, top:top + size, top:top + size]
+                seconds = min(seconds_per_image(model, windows, labels, args.batch_size,
+                                                steps=args.steps) for _ in range(args.repeats))
+                print(step_line(widths, activation, "fused" if fused else "keras", policy, xla,
+                                seconds, size), flush=True)
 
 
 if __name__ == "__main__":

@@ -154,7 +154,65 @@ def test_step_levers_times_each_combination(step_levers, monkeypatch, capsys):
     assert built == [{keras.layers.BatchNormalization}] * 2 + [{FusedBatchNormalization}] * 2
     assert step_levers.step_line((8,), "gelu", "keras", "float32", False, 0.0012345) == (
         "widths (8,), gelu, keras, float32: 1.234 ms/image")
+    assert step_levers.step_line((8,), "relu", "fused", "float32", True, 0.002, 20) == (
+        "widths (8,), relu, fused, float32, XLA, 20 px: 2.000 ms/image")
     with pytest.raises(argparse.ArgumentTypeError, match="Received '8,x'"):
         step_levers.widths_argument("8,x")
     with pytest.raises(SystemExit):
         step_levers.main(["--images", "10", "--batch-size", "32"])
+    with pytest.raises(SystemExit):
+        step_levers.main(["--sizes", "8"])
+    assert "--sizes must be from 9 to 32 pixels. Received [8]" in capsys.readouterr().err
+
+
+def test_step_levers_times_smaller_windows_on_one_network(step_levers, monkeypatch, capsys):
+    import cifar_helpers.data
+    from cifar_helpers import recipes
+
+    images = np.random.default_rng(2).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+    monkeypatch.setattr(cifar_helpers.data, "load_cifar10", lambda data_dir=None: (
+        (images, np.arange(64).reshape(-1, 1) % 10), (images[:10], np.zeros((10, 1)))))
+    timed = []
+    real_seconds = recipes.seconds_per_image
+
+    def spy_seconds(model, windows, *args, **kwargs):
+        timed.append((model.input_shape, windows))
+        return real_seconds(model, windows, *args, **kwargs)
+
+    monkeypatch.setattr(recipes, "seconds_per_image", spy_seconds)
+    step_levers.main(["--widths", "8,16,16", "--activations", "relu", "--dtype", "float32",
+                      "--images", "64", "--batch-size", "32", "--steps", "1", "--repeats", "1",
+                      "--sizes", "32", "20"])
+    labels = [line.split(": ")[0] for line in capsys.readouterr().out.strip().splitlines()]
+    assert labels == ["widths (8, 16, 16), relu, keras, float32",
+                      "widths (8, 16, 16), relu, keras, float32, 20 px",
+                      "widths (8, 16, 16), relu, fused, float32",
+                      "widths (8, 16, 16), relu, fused, float32, 20 px"]
+    # One network per kernel, taking any size; the 20 px windows are the images' centres.
+    assert [shape for shape, _ in timed] == [(None, None, None, 3)] * 4
+    for (_, whole), (_, window) in (timed[:2], timed[2:]):
+        np.testing.assert_array_equal(whole, images)
+        np.testing.assert_array_equal(window, images[:, 6:26, 6:26])
+
+
+# --- benchmarks/scoring_speed.py ---------------------------------------------------------------
+
+def test_scoring_speed_times_both_ways_and_they_agree(load_benchmark, monkeypatch, capsys):
+    import cifar_helpers.data
+
+    scoring_speed = load_benchmark("scoring_speed")
+    images = np.random.default_rng(3).integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    monkeypatch.setattr(cifar_helpers.data, "load_cifar10", lambda data_dir=None: (
+        (images, np.arange(40).reshape(-1, 1) % 10), (images[:30], np.zeros((30, 1)))))
+    scoring_speed.main(["--images", "25", "--repeats", "2"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        match = re.fullmatch(r"predict_tta: (\d+\.\d) s; model\.predict per pass: (\d+\.\d) s; "
+                             r"ratio (\d+\.\d\d) \(25 images\)", line)
+        assert match, line
+    assert scoring_speed.scoring_line(19.34, 24.41, 10_000) == (
+        "predict_tta: 19.3 s; model.predict per pass: 24.4 s; ratio 0.79 (10,000 images)")
+    with pytest.raises(SystemExit):
+        scoring_speed.main(["--repeats", "0"])
+    assert "--images and --repeats must be positive" in capsys.readouterr().err
