@@ -7,13 +7,13 @@ Usage (from the course folder, with ``CIFAR10_DIR`` set)::
 
 `cifar_helpers.predict.predict_tta` makes 6 passes over the images (as they are,
 mirrored, and shifted by one pixel diagonally each way, each mirrored too). It
-runs each pass as one ``predict_on_batch`` call per batch of 1,000; before
-2026-11-30 it called Keras' ``model.predict`` once per pass, which builds a
-tf.data pipeline for every call. This script times both on a fresh copy of the
+runs each pass as one call of the model's cached ``tf.function`` per batch of
+1,000; before 2026-11-30 it called Keras' ``model.predict`` once per pass, which
+builds a tf.data pipeline for every call. This script times both on a fresh copy of the
 network `fast-90` trains (bfloat16 where the CPU has native bfloat16), so that
 each includes its tracing, checks that they give the same probabilities, and
 prints one line per repeat:
-``predict_tta: 19.3 s; model.predict per pass: 24.4 s; ratio 0.79 (10,000 images)``.
+``predict_tta: 19.4 s; model.predict per pass: 26.8 s; ratio 0.72 (10,000 images)``.
 The race's clock includes this scoring (``benchmarks/README.md``).
 """
 

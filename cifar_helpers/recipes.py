@@ -97,8 +97,9 @@ class FastConfig:
         Progressive resizing: the first `small_epochs` epochs train on random
         `small_size` x `small_size` windows of the images (and flips) instead
         of the padded crops; the last epochs see whole images. 0 turns it off.
-        On the course's 2-core machine an epoch of `fast-90`'s network on 20 x 20
-        windows took 0.38 of an epoch on whole images, on 24 x 24 windows 0.6.
+        On the course's 2-core machine a training step of `fast-90`'s network on
+        20 x 20 windows took 0.36 of one on whole images, on 24 x 24 windows 0.54
+        (``benchmarks/step_levers.py --sizes 32 24 20``).
     dtype_policy : str
         ``"float32"``, or ``"mixed_bfloat16"`` to compute the convolutions in
         bfloat16 while training (faster on CPUs with native bfloat16

@@ -152,7 +152,7 @@ def photograph_widgets(page, label, session=None):
 
 _DASHBOARD_STATE = f"""() => {{
     const readouts = [...document.querySelectorAll('.cifar-widget .cifar-readout')];
-    const text = document.body.innerText;
+    const text = document.body ? document.body.innerText : '';  // null until the page loads
     const failure = text.match(
         /(Traceback|There was an error when executing cell|Error displaying widget)[^]{{0,600}}/);
     return {{

@@ -455,6 +455,23 @@ def test_batched_predictions_match_model_predict_for_any_batch_size(seed_model, 
                                atol=1e-6)
 
 
+def test_batched_predictions_trace_at_most_twice_and_leave_keras_predict_alone(test_images):
+    # Keras' predict function traced once per batch shape and, shared with the
+    # notebook's own model.predict calls, printed TensorFlow's retracing warning.
+    import keras
+
+    from cifar_helpers.models import build_seed_model
+    from cifar_helpers.predict import _predict_function
+
+    keras.utils.set_random_seed(0)
+    model = build_seed_model()
+    for batch_size in (4, 5, 6, 1000):
+        predict_probabilities(model, test_images, batch_size)
+    predict_tta(model, test_images[:5], batch_size=2)
+    assert model.predict_function is None
+    assert _predict_function(model).experimental_get_tracing_count() <= 2
+
+
 @pytest.mark.parametrize("batch_size", [0, -3, 2.5, "8", True])
 def test_bad_batch_size_is_refused(seed_model, test_images, batch_size):
     with pytest.raises(ValueError, match=rf"`batch_size` must be a positive int\. Received "
