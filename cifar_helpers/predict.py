@@ -148,7 +148,7 @@ def predict_image(model, image_or_path, top_k=3, class_names=CLASS_NAMES, tta=Fa
     if tta:
         probabilities = predict_tta(model, batch)[0]
     else:
-        probabilities = np.asarray(_predict_function(model)(batch))[0]
+        probabilities = _predict_batches(model, batch, 1)[0]
     if probabilities.shape != (len(class_names),):
         raise ValueError(
             f"`model` returns {probabilities.shape[-1]} outputs but `class_names` has "
