@@ -6,6 +6,7 @@ Usage (from the course folder, with ``CIFAR10_DIR`` set)::
     python benchmarks/step_levers.py --widths 32,128,128 40,160,160 --activations gelu relu
     python benchmarks/step_levers.py --xla                # also with jit_compile=True
     python benchmarks/step_levers.py --activations relu --sizes 32 24 20  # smaller windows
+    python benchmarks/step_levers.py --activations relu --optimizers sgd muon --batch-size 2000
 
 For every combination of ``--widths``, ``--activations`` and BatchNorm kernel
 (Keras' own layer, and `cifar_helpers.speedups.FusedBatchNormalization`), it
@@ -16,7 +17,9 @@ times ``--steps`` training steps of ``--batch-size`` images with
 line: ``widths (32, 192, 192), relu, fused, mixed_bfloat16: 0.933 ms/image``.
 With ``--sizes`` it also times the step on the centre windows of other sizes
 (progressive resizing's small epochs), e.g. ``..., mixed_bfloat16, 20 px: ...``;
-the network takes any image size, as the one `fast-90` trains does.
+the network takes any image size, as the one `fast-90` trains does. With
+``--optimizers sgd muon`` it times each optimizer of `cifar_helpers.recipes`
+(``..., relu, fused, mixed_bfloat16, muon: ...``).
 Compare lines of one run only: 2-core machines drift by a quarter within a
 morning. ``benchmarks/README.md`` quotes its figures.
 """
@@ -44,12 +47,14 @@ def widths_argument(text):
     return widths
 
 
-def step_line(widths, activation, kernel, policy, xla, seconds, size=32):
+def step_line(widths, activation, kernel, policy, xla, seconds, size=32, optimizer=None):
     """One result line, e.g. ``widths (8, 16), relu, fused, float32: 1.234 ms/image``.
 
-    A `size` other than the images' 32 pixels is named: ``..., float32, 20 px: ...``.
+    An `optimizer` is named after the dtype policy (``..., float32, muon: ...``), and a
+    `size` other than the images' 32 pixels last: ``..., float32, 20 px: ...``.
     """
     label = f"widths {tuple(widths)}, {activation}, {kernel}, {policy}" + (", XLA" * xla)
+    label += f", {optimizer}" if optimizer else ""
     label += f", {size} px" if size != 32 else ""
     return f"{label}: {1000 * seconds:.3f} ms/image"
 
@@ -64,6 +69,8 @@ def main(argv=None):
     parser.add_argument("--xla", action="store_true", help="also time jit_compile=True")
     parser.add_argument("--sizes", type=int, nargs="+", default=[32],
                         help="image sides to time: centre windows of the 32 x 32 images")
+    parser.add_argument("--optimizers", nargs="+", choices=("sgd", "muon"), default=None,
+                        help="time each optimizer (default: fast-90's, not named)")
     parser.add_argument("--images", type=int, default=4096)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=6)
@@ -90,10 +97,14 @@ def main(argv=None):
     (x_train, y_train), _ = load_cifar10(args.data_dir)
     images, labels = x_train[:args.images], one_hot(y_train[:args.images].reshape(-1))
     steps_per_epoch = -(-50_000 // args.batch_size)
-    for widths, activation in itertools.product(args.widths, args.activations):
+    optimizers = args.optimizers or [None]
+    for widths, activation, optimizer in itertools.product(args.widths, args.activations,
+                                                           optimizers):
         config = dataclasses.replace(CONFIGS["fast-90"], widths=widths, activation=activation,
                                      batch_size=args.batch_size, dtype_policy=args.dtype,
                                      small_size=20, small_epochs=1)  # any image size
+        if optimizer:
+            config = dataclasses.replace(config, optimizer=optimizer)
         policy = resolved_dtype_policy(config)
         for fused, xla in itertools.product((False, True), (False, True) if args.xla else (False,)):
             model = build_model_for(config, images, labels.shape[1], training=True,
@@ -108,7 +119,7 @@ def main(argv=None):
                 seconds = min(seconds_per_image(model, windows, labels, args.batch_size,
                                                 steps=args.steps) for _ in range(args.repeats))
                 print(step_line(widths, activation, "fused" if fused else "keras", policy, xla,
-                                seconds, size), flush=True)
+                                seconds, size, optimizer), flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
   warm-up then linear decay to zero.
 - `BiasScaledSGD`: SGD with PyTorch-style weight decay and faster-learning
   BatchNorm biases (airbench's optimizer).
+- `MuonSGD`: the same, with convolution kernels updated by Muon (momentum,
+  then `orthogonalize`; airbench94_muon's optimizer), reference
+  `muon_step_numpy`.
 
 The classes are registered with Keras under ``cifar_helpers>``, so a saved
 model that uses them loads once this module is imported
@@ -22,12 +25,16 @@ from keras import ops
 
 __all__ = [
     "BiasScaledSGD",
+    "MuonSGD",
     "SEED_DECAY",
     "SEED_LEARNING_RATE",
     "SEED_MOMENTUM",
     "TriangularSchedule",
     "keras2_decay_schedule",
     "keras2_learning_rate",
+    "muon_step_numpy",
+    "orthogonalize",
+    "orthogonalize_numpy",
     "triangular_learning_rate",
 ]
 
@@ -183,4 +190,125 @@ class BiasScaledSGD(keras.optimizers.SGD):
     def get_config(self):
         config = super().get_config()
         config.update({"l2": self.l2, "bias_lr_scale": self.bias_lr_scale})
+        return config
+
+
+#: The quintic Newton-Schulz coefficients of Keller Jordan's Muon (airbench94_muon).
+NEWTON_SCHULZ_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
+
+
+def orthogonalize_numpy(matrix, steps=3, eps=1e-7):
+    """Muon's approximate orthogonalization of a 2-D matrix (NumPy; the reference).
+
+    Scales `matrix` to Frobenius norm 1, then applies `steps` quintic
+    Newton-Schulz iterations ``X <- a X + (b A + c A A) X`` with ``A = X X^T``
+    (on the wide orientation). Each one pushes every singular value of ``X``
+    towards 1 while keeping its singular vectors: the result is close to
+    ``U V^T`` of the SVD ``U S V^T``, with singular values between about 0.5
+    and 1.2 after 3 steps (Muon's update needs no more).
+
+    Examples
+    --------
+    >>> out = orthogonalize_numpy(np.diag([4.0, 1.0]), steps=5)
+    >>> bool(np.all(np.abs(np.diag(out) - 1) < 0.3)), float(abs(out[0, 1]))
+    (True, 0.0)
+    """
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim != 2:
+        raise ValueError(f"`matrix` must be 2-D. Received shape {matrix.shape}.")
+    a, b, c = NEWTON_SCHULZ_COEFFICIENTS
+    x = matrix / (np.linalg.norm(matrix) + eps)
+    tall = x.shape[0] > x.shape[1]
+    if tall:
+        x = x.T
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x.T if tall else x
+
+
+def orthogonalize(matrix, steps=3, eps=1e-7):
+    """`orthogonalize_numpy` in Keras ops (float32), for use inside a training step."""
+    a, b, c = NEWTON_SCHULZ_COEFFICIENTS
+    x = ops.cast(matrix, "float32")
+    x = x / (ops.sqrt(ops.sum(ops.square(x))) + eps)
+    tall = x.shape[0] > x.shape[1]
+    if tall:
+        x = ops.transpose(x)
+    for _ in range(steps):
+        gram = ops.matmul(x, ops.transpose(x))
+        x = a * x + ops.matmul(b * gram + c * ops.matmul(gram, gram), x)
+    return ops.transpose(x) if tall else x
+
+
+def muon_step_numpy(kernel, gradient, buffer, learning_rate, momentum=0.6, steps=3):
+    """One Muon update of a channels-last convolution kernel (NumPy; the reference).
+
+    As airbench94_muon does it: ``buffer = momentum * buffer + gradient``; the
+    Nesterov direction ``gradient + momentum * buffer`` is flattened to a
+    ``(kh * kw * in, out)`` matrix and orthogonalized; the kernel is rescaled
+    to Frobenius norm ``sqrt(out)`` (BatchNorm follows every convolution, so
+    only its direction matters) and takes a step of `learning_rate` along the
+    orthogonalized direction.
+
+    Returns
+    -------
+    (kernel, buffer) : ndarrays
+        The updated kernel and momentum buffer.
+    """
+    kernel = np.asarray(kernel, dtype=np.float64)
+    buffer = momentum * np.asarray(buffer, dtype=np.float64) + gradient
+    direction = gradient + momentum * buffer
+    update = orthogonalize_numpy(direction.reshape(-1, kernel.shape[-1]), steps)
+    kernel = kernel * np.sqrt(kernel.shape[-1]) / np.linalg.norm(kernel)
+    return kernel - learning_rate * update.reshape(kernel.shape), buffer
+
+
+@keras.saving.register_keras_serializable(package="cifar_helpers")
+class MuonSGD(BiasScaledSGD):
+    """`BiasScaledSGD` for most weights, Muon for the 4-D convolution kernels.
+
+    The kernels' learning rate is ``muon_scale`` times the scheduled one, so
+    both follow the same schedule; their momentum is ``muon_momentum``
+    (Nesterov), they get no weight decay (their norm is reset every step) and
+    each update is `muon_step_numpy`'s. Everything else (BatchNorm biases, the
+    classifier) is updated as `BiasScaledSGD` does.
+    """
+
+    def __init__(self, *args, muon_scale=1.0, muon_momentum=0.6, newton_schulz_steps=3,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        if not muon_scale > 0 or not 0 <= muon_momentum < 1:
+            raise ValueError(
+                "`muon_scale` must be > 0 and `muon_momentum` in [0, 1). Received "
+                f"muon_scale={muon_scale!r}, muon_momentum={muon_momentum!r}."
+            )
+        if not isinstance(newton_schulz_steps, int) or newton_schulz_steps < 1:
+            raise ValueError(
+                "`newton_schulz_steps` must be a positive int. "
+                f"Received {newton_schulz_steps!r}."
+            )
+        self.muon_scale = float(muon_scale)
+        self.muon_momentum = float(muon_momentum)
+        self.newton_schulz_steps = newton_schulz_steps
+
+    def update_step(self, gradient, variable, learning_rate):
+        if len(variable.shape) != 4:
+            return super().update_step(gradient, variable, learning_rate)
+        buffer = self.momentums[self._get_variable_index(variable)]
+        gradient = ops.cast(gradient, variable.dtype)
+        self.assign(buffer, ops.add(ops.multiply(buffer, self.muon_momentum), gradient))
+        direction = ops.add(gradient, ops.multiply(buffer, self.muon_momentum))
+        shape = tuple(variable.shape)
+        update = orthogonalize(ops.reshape(direction, (-1, shape[-1])), self.newton_schulz_steps)
+        norm = ops.sqrt(ops.sum(ops.square(variable)))
+        rescaled = ops.multiply(variable, ops.divide(float(np.sqrt(shape[-1])), norm))
+        rate = ops.multiply(ops.cast(learning_rate, variable.dtype), self.muon_scale)
+        self.assign(variable, ops.subtract(rescaled,
+                                           ops.multiply(rate, ops.reshape(update, shape))))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"muon_scale": self.muon_scale, "muon_momentum": self.muon_momentum,
+                       "newton_schulz_steps": self.newton_schulz_steps})
         return config

@@ -7,8 +7,10 @@ airbench94 and David Page's "How to train your ResNet"), rewritten in Keras:
   and a frozen, patch-whitening first layer (`patch_whitening_kernel`), trained
   with BatchNorm's fused TensorFlow kernel (`cifar_helpers.speedups`) and saved
   with Keras' own classes;
-- big batches (512-1024) with Nesterov SGD, PyTorch-style weight decay and a
-  64-times learning rate for the BatchNorm biases (`BiasScaledSGD`);
+- big batches (512-2000) with Nesterov SGD, PyTorch-style weight decay and a
+  64-times learning rate for the BatchNorm biases (`BiasScaledSGD`), or the
+  same with the convolution kernels updated by Muon (`MuonSGD`, as in
+  airbench94_muon);
 - a learning rate that warms up then decays linearly to zero
   (`TriangularSchedule`, values from `triangular_learning_rate`);
 - label smoothing (Keras' ``CategoricalCrossentropy(label_smoothing=...)``);
@@ -36,7 +38,7 @@ from .data import one_hot, scale_pixels, unit_pixels
 from .environment import native_bfloat16
 from .models import build_fast_model, patch_whitening_kernel
 from .notebook import no_retracing_warnings
-from .optimizers import BiasScaledSGD, TriangularSchedule
+from .optimizers import BiasScaledSGD, MuonSGD, TriangularSchedule
 from .predict import predict_probabilities, predict_tta
 from .training import format_epoch_log
 
@@ -100,6 +102,13 @@ class FastConfig:
         On the course's 2-core machine a training step of `fast-90`'s network on
         20 x 20 windows took 0.36 of one on whole images, on 24 x 24 windows 0.54
         (``benchmarks/step_levers.py --sizes 32 24 20``).
+    optimizer : {"sgd", "muon"}
+        ``"sgd"``: `BiasScaledSGD` for every weight (airbench94). ``"muon"``:
+        `MuonSGD`, which updates the convolution kernels with Muon
+        (airbench94_muon) at `muon_learning_rate` (following the same schedule)
+        with Nesterov momentum `muon_momentum`, and the rest as ``"sgd"`` does.
+    muon_learning_rate, muon_momentum : float
+        Used with ``optimizer="muon"`` only.
     dtype_policy : str
         ``"float32"``, or ``"mixed_bfloat16"`` to compute the convolutions in
         bfloat16 while training (faster on CPUs with native bfloat16
@@ -128,6 +137,9 @@ class FastConfig:
     lookahead_every: int = 0
     small_size: int = 0
     small_epochs: int = 0
+    optimizer: str = "sgd"
+    muon_learning_rate: float = 0.24
+    muon_momentum: float = 0.6
     dtype_policy: str = "float32"
 
     def __post_init__(self):
@@ -143,6 +155,16 @@ class FastConfig:
             value = getattr(self, field)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{field}` must be a positive int. Received {value!r}.")
+        if self.optimizer not in ("sgd", "muon"):
+            raise ValueError(
+                f"`optimizer` must be 'sgd' or 'muon'. Received {self.optimizer!r}."
+            )
+        if not self.muon_learning_rate > 0 or not 0 <= self.muon_momentum < 1:
+            raise ValueError(
+                "`muon_learning_rate` must be > 0 and `muon_momentum` in [0, 1). Received "
+                f"muon_learning_rate={self.muon_learning_rate!r}, "
+                f"muon_momentum={self.muon_momentum!r}."
+            )
         if self.dtype_policy not in ("float32", "mixed_bfloat16", "auto"):
             raise ValueError(
                 "`dtype_policy` must be 'float32', 'mixed_bfloat16' or 'auto'. "
@@ -399,10 +421,15 @@ def compile_for(model, config, steps_per_epoch):
         rate = TriangularSchedule(config.learning_rate, total_steps, config.warmup_fraction)
     else:
         rate = config.learning_rate
-    optimizer = BiasScaledSGD(
+    common = dict(
         learning_rate=rate, momentum=config.momentum, nesterov=True,
         l2=config.weight_decay, bias_lr_scale=config.bias_lr_scale if config.batch_norm else 1.0,
     )
+    if config.optimizer == "muon":
+        optimizer = MuonSGD(**common, muon_scale=config.muon_learning_rate / config.learning_rate,
+                            muon_momentum=config.muon_momentum)
+    else:
+        optimizer = BiasScaledSGD(**common)
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),

@@ -195,6 +195,33 @@ def test_step_levers_times_smaller_windows_on_one_network(step_levers, monkeypat
         np.testing.assert_array_equal(window, images[:, 6:26, 6:26])
 
 
+def test_step_levers_times_each_optimizer(step_levers, monkeypatch, capsys):
+    import cifar_helpers.data
+    from cifar_helpers import recipes
+
+    images = np.random.default_rng(5).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+    monkeypatch.setattr(cifar_helpers.data, "load_cifar10", lambda data_dir=None: (
+        (images, np.arange(64).reshape(-1, 1) % 10), (images[:10], np.zeros((10, 1)))))
+    compiled = []
+    real_compile = recipes.compile_for
+
+    def spy_compile(model, config, steps):
+        real_compile(model, config, steps)
+        compiled.append(type(model.optimizer).__name__)
+        return model
+
+    monkeypatch.setattr(recipes, "compile_for", spy_compile)
+    step_levers.main(["--widths", "8,16,16", "--activations", "relu", "--dtype", "float32",
+                      "--images", "64", "--batch-size", "32", "--steps", "1", "--repeats", "1",
+                      "--optimizers", "sgd", "muon"])
+    labels = [line.split(": ")[0] for line in capsys.readouterr().out.strip().splitlines()]
+    assert labels == ["widths (8, 16, 16), relu, keras, float32, sgd",
+                      "widths (8, 16, 16), relu, fused, float32, sgd",
+                      "widths (8, 16, 16), relu, keras, float32, muon",
+                      "widths (8, 16, 16), relu, fused, float32, muon"]
+    assert compiled == ["BiasScaledSGD"] * 2 + ["MuonSGD"] * 2
+
+
 # --- benchmarks/scoring_speed.py ---------------------------------------------------------------
 
 def test_scoring_speed_times_both_ways_and_they_agree(load_benchmark, monkeypatch, capsys):
