@@ -260,7 +260,8 @@ def muon_step_numpy(kernel, gradient, buffer, learning_rate, momentum=0.6, steps
     buffer = momentum * np.asarray(buffer, dtype=np.float64) + gradient
     direction = gradient + momentum * buffer
     update = orthogonalize_numpy(direction.reshape(-1, kernel.shape[-1]), steps)
-    kernel = kernel * np.sqrt(kernel.shape[-1]) / np.linalg.norm(kernel)
+    # An all-zero kernel stays zero here (the norm is floored) and moves by the update.
+    kernel = kernel * np.sqrt(kernel.shape[-1]) / max(np.linalg.norm(kernel), 1e-12)
     return kernel - learning_rate * update.reshape(kernel.shape), buffer
 
 
@@ -292,6 +293,13 @@ class MuonSGD(BiasScaledSGD):
         self.muon_momentum = float(muon_momentum)
         self.newton_schulz_steps = newton_schulz_steps
 
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        if not self.momentums:  # SGD keeps none without momentum; Muon needs its buffers
+            self.momentums = self.add_optimizer_variables(variables, "momentum")
+
     def update_step(self, gradient, variable, learning_rate):
         if len(variable.shape) != 4:
             return super().update_step(gradient, variable, learning_rate)
@@ -301,7 +309,7 @@ class MuonSGD(BiasScaledSGD):
         direction = ops.add(gradient, ops.multiply(buffer, self.muon_momentum))
         shape = tuple(variable.shape)
         update = orthogonalize(ops.reshape(direction, (-1, shape[-1])), self.newton_schulz_steps)
-        norm = ops.sqrt(ops.sum(ops.square(variable)))
+        norm = ops.maximum(ops.sqrt(ops.sum(ops.square(variable))), 1e-12)
         rescaled = ops.multiply(variable, ops.divide(float(np.sqrt(shape[-1])), norm))
         rate = ops.multiply(ops.cast(learning_rate, variable.dtype), self.muon_scale)
         self.assign(variable, ops.subtract(rescaled,

@@ -162,3 +162,13 @@ def test_a_model_trained_with_muon_saves_and_loads_with_its_optimizer(tmp_path):
                                                         / config.learning_rate)
     np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0),
                                rtol=1e-6)
+
+
+def test_muon_sgd_moves_an_all_zero_kernel_without_nans():
+    gradient = np.random.default_rng(5).normal(size=(3, 3, 2, 4)).astype(np.float32)
+    variable = keras.Variable(np.zeros_like(gradient), name="kernel")
+    MuonSGD(learning_rate=0.1, muon_scale=1.0).apply_gradients([(gradient, variable)])
+    expected, _ = muon_step_numpy(np.zeros_like(gradient), gradient, np.zeros_like(gradient), 0.1)
+    assert np.all(np.isfinite(np.asarray(variable)))
+    np.testing.assert_allclose(np.asarray(variable), expected, atol=1e-6)
+    assert np.abs(expected).max() > 0
