@@ -165,13 +165,25 @@ def test_step_levers_times_each_combination(step_levers, monkeypatch, capsys):
     assert "--sizes must be from 9 to 32 pixels. Received [8]" in capsys.readouterr().err
 
 
-def test_step_levers_times_smaller_windows_on_one_network(step_levers, monkeypatch, capsys):
-    import cifar_helpers.data
-    from cifar_helpers import recipes
+#: One small step of step_levers on 64 fake images: the settings its tests share.
+TINY_STEP_ARGS = ["--widths", "8,16,16", "--activations", "relu", "--dtype", "float32",
+                  "--images", "64", "--batch-size", "32", "--steps", "1", "--repeats", "1"]
 
-    images = np.random.default_rng(2).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+
+def _fake_cifar10(monkeypatch, seed):
+    """Make `load_cifar10` return 64 random training images (and 10 test ones); return them."""
+    import cifar_helpers.data
+
+    images = np.random.default_rng(seed).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
     monkeypatch.setattr(cifar_helpers.data, "load_cifar10", lambda data_dir=None: (
         (images, np.arange(64).reshape(-1, 1) % 10), (images[:10], np.zeros((10, 1)))))
+    return images
+
+
+def test_step_levers_times_smaller_windows_on_one_network(step_levers, monkeypatch, capsys):
+    from cifar_helpers import recipes
+
+    images = _fake_cifar10(monkeypatch, seed=2)
     timed = []
     real_seconds = recipes.seconds_per_image
 
@@ -180,9 +192,7 @@ def test_step_levers_times_smaller_windows_on_one_network(step_levers, monkeypat
         return real_seconds(model, windows, *args, **kwargs)
 
     monkeypatch.setattr(recipes, "seconds_per_image", spy_seconds)
-    step_levers.main(["--widths", "8,16,16", "--activations", "relu", "--dtype", "float32",
-                      "--images", "64", "--batch-size", "32", "--steps", "1", "--repeats", "1",
-                      "--sizes", "32", "20"])
+    step_levers.main(TINY_STEP_ARGS + ["--sizes", "32", "20"])
     labels = [line.split(": ")[0] for line in capsys.readouterr().out.strip().splitlines()]
     assert labels == ["widths (8, 16, 16), relu, keras, float32",
                       "widths (8, 16, 16), relu, keras, float32, 20 px",
@@ -196,12 +206,9 @@ def test_step_levers_times_smaller_windows_on_one_network(step_levers, monkeypat
 
 
 def test_step_levers_times_each_optimizer(step_levers, monkeypatch, capsys):
-    import cifar_helpers.data
     from cifar_helpers import recipes
 
-    images = np.random.default_rng(5).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
-    monkeypatch.setattr(cifar_helpers.data, "load_cifar10", lambda data_dir=None: (
-        (images, np.arange(64).reshape(-1, 1) % 10), (images[:10], np.zeros((10, 1)))))
+    _fake_cifar10(monkeypatch, seed=5)
     compiled = []
     real_compile = recipes.compile_for
 
@@ -211,9 +218,7 @@ def test_step_levers_times_each_optimizer(step_levers, monkeypatch, capsys):
         return model
 
     monkeypatch.setattr(recipes, "compile_for", spy_compile)
-    step_levers.main(["--widths", "8,16,16", "--activations", "relu", "--dtype", "float32",
-                      "--images", "64", "--batch-size", "32", "--steps", "1", "--repeats", "1",
-                      "--optimizers", "sgd", "muon"])
+    step_levers.main(TINY_STEP_ARGS + ["--optimizers", "sgd", "muon"])
     labels = [line.split(": ")[0] for line in capsys.readouterr().out.strip().splitlines()]
     assert labels == ["widths (8, 16, 16), relu, keras, float32, sgd",
                       "widths (8, 16, 16), relu, fused, float32, sgd",
