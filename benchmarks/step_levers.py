@@ -72,16 +72,12 @@ def main(argv=None):
     parser.add_argument("--optimizers", nargs="+", choices=("sgd", "muon"), default=None,
                         help="time each optimizer (default: fast-90's, not named)")
     parser.add_argument("--images", type=int, default=4096)
-    parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="images per step (default: fast-90's batch size)")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--data-dir", default=None, help="CIFAR-10 folder (default: CIFAR10_DIR)")
     args = parser.parse_args(argv)
-    if args.images < args.batch_size or min(args.steps, args.repeats, args.batch_size) < 1:
-        parser.error(f"--images ({args.images}) must be at least --batch-size "
-                     f"({args.batch_size}), and --steps, --repeats, --batch-size positive")
-    if not all(9 <= size <= 32 for size in args.sizes):
-        parser.error(f"--sizes must be from 9 to 32 pixels. Received {args.sizes}.")
     enable_onednn()  # before TensorFlow is imported
     quiet_tensorflow()
 
@@ -93,6 +89,14 @@ def main(argv=None):
         resolved_dtype_policy,
         seconds_per_image,
     )
+
+    if args.batch_size is None:
+        args.batch_size = CONFIGS["fast-90"].batch_size
+    if args.images < args.batch_size or min(args.steps, args.repeats, args.batch_size) < 1:
+        parser.error(f"--images ({args.images}) must be at least --batch-size "
+                     f"({args.batch_size}), and --steps, --repeats, --batch-size positive")
+    if not all(9 <= size <= 32 for size in args.sizes):
+        parser.error(f"--sizes must be from 9 to 32 pixels. Received {args.sizes}.")
 
     (x_train, y_train), _ = load_cifar10(args.data_dir)
     images, labels = x_train[:args.images], one_hot(y_train[:args.images].reshape(-1))

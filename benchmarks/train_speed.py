@@ -18,8 +18,10 @@ Configurations:
     (faster only on CPUs with native bfloat16 instructions).
 ``fast-90``, ``fast-94``
     ``cifar_helpers.recipes.CONFIGS``: ``build_fast_model`` with BatchNorm and a
-    whitened stem, batch 512, Nesterov SGD, triangle schedule, label smoothing,
-    crop + alternating-flip augmentation, flip-and-shift test-time augmentation.
+    whitened stem, a triangle schedule, label smoothing, crop + alternating-flip
+    augmentation, flip-and-shift test-time augmentation; ``fast-90`` updates its
+    convolution kernels with Muon in batches of 1000, ``fast-94`` uses Nesterov
+    SGD in batches of 512.
 
 ``race``
     The seed recipe (10 epochs, plain Keras classes, as notebook 09 teaches it)

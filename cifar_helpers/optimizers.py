@@ -111,18 +111,23 @@ def triangular_learning_rate(step, peak, total_steps, warmup_fraction=0.2, start
 
     It rises linearly from ``start_factor * peak`` at step 0 to `peak` at
     ``int(warmup_fraction * total_steps)``, then falls linearly to 0 at
-    `total_steps` (and stays 0 after).
+    `total_steps` (and stays 0 after). When that peak step is 0 (no warm-up,
+    as in `fast-90`) it starts at `peak`.
 
     Examples
     --------
     >>> [float(triangular_learning_rate(s, 1.0, 10)) for s in (0, 1, 2, 6, 10)]
     [0.2, 0.6, 1.0, 0.5, 0.0]
+    >>> [float(triangular_learning_rate(s, 1.0, 10, warmup_fraction=0.0)) for s in (0, 5, 10)]
+    [1.0, 0.5, 0.0]
     """
     if not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
         raise ValueError(f"`total_steps` must be a positive int. Received {total_steps!r}.")
     if not 0 <= warmup_fraction < 1:
         raise ValueError(f"`warmup_fraction` must be in [0, 1). Received {warmup_fraction!r}.")
     peak_step = int(warmup_fraction * total_steps)
+    if peak_step == 0:  # no warm-up: np.interp needs increasing points
+        return peak * np.interp(step, [0, total_steps], [1.0, 0.0])
     factor = np.interp(step, [0, peak_step, total_steps], [start_factor, 1.0, 0.0])
     return peak * factor
 

@@ -42,6 +42,7 @@ def test_machine_line_names_backend_and_gpus(train_speed):
 
 def test_fast_recipe_run_prints_and_records_its_result(train_speed, monkeypatch, tmp_path, capsys):
     import cifar_helpers.data
+    from cifar_helpers.recipes import CONFIGS
 
     rng = np.random.default_rng(0)
 
@@ -58,7 +59,9 @@ def test_fast_recipe_run_prints_and_records_its_result(train_speed, monkeypatch,
     assert re.match(r"fast-90( \(mixed_bfloat16\))?: test \(100 images\) accuracy ", last), last
     assert "1 epochs" in last and last.endswith(train_speed.machine())
     run = json.loads(record.read_text())
-    assert run["config"] == "fast-90" and run["epochs"] == 1 and run["lookahead_every"] == 5
+    assert run["config"] == "fast-90" and run["epochs"] == 1
+    assert run["recipe"]["optimizer"] == CONFIGS["fast-90"].optimizer
+    assert run["lookahead_every"] == CONFIGS["fast-90"].lookahead_every
     assert run["batch_norm_kernel"] == "fused" and "model" not in run  # TensorFlow backend
     assert run["scored_in"] == run["dtype_policy"]
     assert 0 <= run["accuracy"] <= 1 and run["train_seconds"] > 0
@@ -163,6 +166,10 @@ def test_step_levers_times_each_combination(step_levers, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         step_levers.main(["--sizes", "8"])
     assert "--sizes must be from 9 to 32 pixels. Received [8]" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # without --batch-size, the race recipe's batch
+        step_levers.main(["--images", "64"])
+    batch = recipes.CONFIGS["fast-90"].batch_size
+    assert f"--images (64) must be at least --batch-size ({batch})" in capsys.readouterr().err
 
 
 #: One small step of step_levers on 64 fake images: the settings its tests share.

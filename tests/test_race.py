@@ -329,8 +329,9 @@ def test_train_fast_quick_prints_and_saves_a_fast_model(fast_model_file):
 
     out, lines = fast_model_file
     policy = resolved_dtype_policy(CONFIGS["fast-90"])  # bfloat16 where the CPU has it
+    batch = CONFIGS["fast-90"].batch_size
     assert lines[0] == ("training the fast model (fast-90 recipe) on 900 images (quick run, "
-                        f"1 epoch, batch 512, {policy}, seed 0, validation: split)")
+                        f"1 epoch, batch {batch}, {policy}, seed 0, validation: split)")
     assert re.fullmatch(r"epoch 1/1  [\d.]+ s  loss [\d.]+  accuracy [\d.]+  lr [\d.]+",
                         lines[1]), lines[1]
     assert lines[2] == f"saved {out}"
@@ -430,12 +431,12 @@ def _fake_result(seen):
          "validation: none)", 1000, None,
          {"epochs": 3, "batch_size": 256, "dtype_policy": "mixed_bfloat16"}, None),
         (["--validation", "test"],
-         "on 1,000 images (quick run, 1 epoch, batch 512, {policy}, seed 0, validation: test)",
-         1000, 1000, {"epochs": 1, "batch_size": 512, "dtype_policy": "auto"},
+         "on 1,000 images (quick run, 1 epoch, batch {batch}, {policy}, seed 0, validation: test)",
+         1000, 1000, {"epochs": 1, "batch_size": "{batch}", "dtype_policy": "auto"},
          "test accuracy 50.00%, with test-time augmentation 62.50% (1,000 test images)"),
         ([],
-         "on 900 images (quick run, 1 epoch, batch 512, {policy}, seed 0, validation: split)",
-         900, 100, {"epochs": 1, "batch_size": 512, "dtype_policy": "auto"},
+         "on 900 images (quick run, 1 epoch, batch {batch}, {policy}, seed 0, validation: split)",
+         900, 100, {"epochs": 1, "batch_size": "{batch}", "dtype_policy": "auto"},
          "validation accuracy 50.00%, with test-time augmentation 62.50% "
          "(100 validation images)"),
     ],
@@ -446,7 +447,11 @@ def test_train_fast_options_reach_the_recipe(cifar10_dir, tmp_path, monkeypatch,
     import cifar_helpers.recipes
     from cifar_helpers.recipes import CONFIGS, resolved_dtype_policy
 
-    header = header.replace("{policy}", resolved_dtype_policy(CONFIGS["fast-90"]))
+    recipe = CONFIGS["fast-90"]  # the recipe's own batch size and dtype, unless overridden
+    header = header.replace("{policy}", resolved_dtype_policy(recipe)).replace(
+        "{batch}", str(recipe.batch_size))
+    fields = {key: recipe.batch_size if value == "{batch}" else value
+              for key, value in fields.items()}
     monkeypatch.setenv("CIFAR10_DIR", str(cifar10_dir))
     seen = {}
     monkeypatch.setattr(cifar_helpers.recipes, "train_fast", _fake_result(seen))

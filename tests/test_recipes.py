@@ -282,10 +282,15 @@ def test_benchmark_configs():
     assert set(CONFIGS) == {"fast-90", "fast-94"}
     assert CONFIGS["fast-94"].widths == (64, 256, 256)
     for config in CONFIGS.values():
-        # airbench's learning rate, 1.5 per 1024 images, scaled to the batch size.
-        assert config.learning_rate == pytest.approx(1.5 * config.batch_size / 1024)
         assert config.tta and config.whitening and config.batch_norm
-        assert config.lookahead_every == 5  # chosen on the validation split
+    fast_94 = CONFIGS["fast-94"]
+    # airbench's learning rate, 1.5 per 1024 images, scaled to the batch size.
+    assert fast_94.learning_rate == pytest.approx(1.5 * fast_94.batch_size / 1024)
+    assert fast_94.optimizer == "sgd" and fast_94.lookahead_every == 5  # chosen on validation
+    # The race recipe: airbench94_muon's optimizer, batch and schedule, no Lookahead.
+    fast_90 = CONFIGS["fast-90"]
+    assert (fast_90.optimizer, fast_90.batch_size, fast_90.warmup_fraction,
+            fast_90.lookahead_every) == ("muon", 1000, 0.0, 0)
 
 
 @pytest.mark.parametrize(
